@@ -1,0 +1,147 @@
+"""Configuration classes for the partnership-proposal tracker.
+
+Every setting can come from the environment with the ``TRACKER_`` prefix, for example
+``TRACKER_DATABASE_URL`` or ``TRACKER_SECRET_KEY``. ``TRACKER_CONFIG`` picks the class
+(``development``, ``production`` or ``testing``; development when unset).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PREFIX = "TRACKER_"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Read ``TRACKER_<name>`` from the environment."""
+    return os.environ.get(PREFIX + name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value else default
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = env("SECRET_KEY")
+    # None means "SQLite in the instance folder"; create_app fills it in.
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    UPLOAD_FOLDER = env("UPLOAD_FOLDER")  # None means "<instance>/uploads"
+    UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+    # A little above one upload, so the per-file check can answer with a clear message.
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
+    # Sessions and CSRF: the token lives as long as the session, so a long form typed slowly
+    # still posts; an expired session leads through sign-in and keeps what was typed.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 12))
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Luxembourg"
+    LANGUAGES = ("en", "fr", "de")
+
+    MAIL_SERVER = env("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "tracker@localhost")
+
+    QUEUE_PAGE_SIZE = 25
+    INVITATION_DAYS = 14
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Hook for settings that need the app (instance path, checks)."""
+
+
+class DevelopmentConfig(Config):
+    """Local use: SQLite in the instance folder and a secret key kept beside it."""
+
+    DEBUG = False
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+class TestingConfig(Config):
+    """The test suite: no rate limits unless a test turns them on, fast password hashing."""
+
+    TESTING = True
+    SECRET_KEY = "testing-only-secret"  # noqa: S105 - a fixed key only for the test suite
+    RATELIMIT_ENABLED = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hashing method, fast for tests
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+
+class ProductionConfig(Config):
+    """Behind a load balancer, on PostgreSQL, with Secure cookies; needs TRACKER_SECRET_KEY."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError(
+                "TRACKER_SECRET_KEY is not set: the production configuration refuses to start "
+                "without a secret key."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """The configuration class named by ``TRACKER_CONFIG``."""
+    name = (env("CONFIG") or "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"TRACKER_CONFIG={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key generated once and kept in the instance folder (never in the repository)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,295 @@
+"""Registration, sign-in, passwords, invitations, staff accounts and session safety."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from config import ProductionConfig
+from tests import factories as f
+from tests.web import Web, text
+from tracker import create_app
+from tracker.auth.models import Organisation, Role, User
+from tracker.extensions import db
+
+REGISTRATION = {
+    "name": "Anna Applicant",
+    "email": "anna@company.lu",
+    "organisation": "Company S.A.",
+    "country": "LU",
+    "password": "a-long-test-password",
+    "confirm": "a-long-test-password",
+}
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_registering_creates_the_company_and_signs_in(app, client):
+    web = Web(client)
+    response = web.post("/register", REGISTRATION)
+    assert response.status_code == 302
+    assert "Proposals of Company S.A." in text(web.get("/"))
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert user.roles == {Role.applicant}
+        assert user.organisation.name == "Company S.A."
+        assert user.password_hash.startswith(("pbkdf2:", "scrypt:"))
+        assert "a-long-test-password" not in user.password_hash
+
+
+def test_the_same_email_in_other_case_is_refused(app, client):
+    web = Web(client)
+    web.post("/register", REGISTRATION)
+    web.logout()
+    again = web.post(
+        "/register", {**REGISTRATION, "email": "ANNA@Company.LU", "organisation": "Another S.A."}
+    )
+    assert again.status_code == 200
+    assert "An account with this e-mail address already exists." in text(again)
+    assert 'value="Another S.A."' in text(again)  # what was typed stays
+    assert count(app, User) == 1
+    assert count(app, Organisation) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"email": "not-an-address"}, "This is not a valid e-mail address"),
+        ({"password": "short", "confirm": "short"}, "Use at least 10 characters."),
+        ({"confirm": "something-else-entirely"}, "The two passwords differ."),
+        ({"organisation": ""}, "This field is required."),
+    ],
+)
+def test_registration_errors_are_shown_next_to_the_field(app, client, change, message):
+    response = Web(client).post("/register", {**REGISTRATION, **change})
+    assert response.status_code == 200
+    assert message in text(response)
+    assert count(app, User) == 0
+
+
+def test_typing_an_existing_company_name_does_not_join_that_company(app, client):
+    web = Web(client)
+    web.post("/register", REGISTRATION)
+    web.logout()
+    web.post("/register", {**REGISTRATION, "email": "mallory@example.com", "name": "Mallory"})
+    with app.app_context():
+        organisations = list(db.session.scalars(sa.select(Organisation)))
+        assert len(organisations) == 2  # a separate company that happens to share the name
+
+
+def test_sign_in_and_wrong_password(app, client):
+    with app.app_context():
+        f.applicant()
+        db.session.commit()
+    web = Web(client)
+    wrong = web.post("/login", {"email": "anna@company.lu", "password": "wrong-password!"})
+    assert wrong.status_code == 200
+    assert "The e-mail or the password is not right." in text(wrong)
+    right = web.post("/login", {"email": "ANNA@company.lu", "password": f.PASSWORD})
+    assert right.status_code == 302
+
+
+def test_failed_sign_ins_are_rate_limited(make_app):
+    limited = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
+    web = Web(client)
+    token = web.token()
+    codes = [
+        client.post(
+            "/login", data={"email": "x@y.lu", "password": "nope-nope-nope", "csrf_token": token}
+        ).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    assert "Too many attempts" in text(client.post("/login", data={"csrf_token": token}))
+
+
+def test_session_cookie_is_http_only_and_same_site(app, client):
+    with app.app_context():
+        f.applicant()
+        db.session.commit()
+    response = Web(client).login("anna@company.lu")
+    cookie = next(
+        v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session=")
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+
+
+def test_production_marks_cookies_secure_and_needs_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="TRACKER_SECRET_KEY"):
+        create_app(ProductionConfig, {"SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        ProductionConfig, {"SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+
+
+def test_changing_the_password_signs_out_other_sessions(app):
+    with app.app_context():
+        f.applicant()
+        db.session.commit()
+    first, second = Web(app.test_client()), Web(app.test_client())
+    first.login("anna@company.lu")
+    second.login("anna@company.lu")
+    response = first.post(
+        "/account/password",
+        {
+            "current_password": f.PASSWORD,
+            "password": "another-long-password",
+            "confirm": "another-long-password",
+        },
+    )
+    assert response.status_code == 302
+    assert first.get("/").status_code == 200
+    assert second.get("/").status_code == 302  # sent to sign in
+    Web(app.test_client()).login("anna@company.lu", "another-long-password")
+
+
+def test_a_colleague_joins_by_invitation_only(app, client):
+    with app.app_context():
+        call = f.call()
+        anna = f.applicant()
+        proposal = f.draft(call, anna)
+        db.session.commit()
+        proposal_id = proposal.id
+    web = Web(client)
+    web.login("anna@company.lu")
+    page = text(web.post("/organisation", {"email": ""}))
+    link = re.search(
+        r'id="invitation-link"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*id="invitation-link"', page
+    )
+    url = next(g for g in link.groups() if g)
+    path = url.split("localhost", 1)[1]
+
+    colleague = Web(app.test_client())
+    form = colleague.get(path)
+    assert "Join Company S.A." in text(form)
+    joined = colleague.post(
+        path,
+        {
+            "name": "Carla",
+            "email": "carla@company.lu",
+            "password": "carla-long-password",
+            "confirm": "carla-long-password",
+        },
+    )
+    assert joined.status_code == 302
+    assert (
+        colleague.get(f"/proposals/{proposal_id}").status_code == 200
+    )  # shares the company's proposals
+    with app.app_context():
+        carla = db.session.scalar(sa.select(User).where(User.email == "carla@company.lu"))
+        assert carla.organisation.name == "Company S.A."
+
+    reuse = Web(app.test_client()).get(path)
+    assert reuse.status_code == 404
+    assert Web(app.test_client()).get("/invitations/made-up-token").status_code == 404
+
+
+def test_an_invitation_for_an_address_is_for_that_address(app, client):
+    with app.app_context():
+        f.applicant()
+        db.session.commit()
+    web = Web(client)
+    web.login("anna@company.lu")
+    page = text(web.post("/organisation", {"email": "carla@company.lu"}))
+    url = re.search(r'value="(http://localhost/invitations/[^"]+)"', page).group(1)
+    path = url.split("localhost", 1)[1]
+    other = Web(app.test_client())
+    response = other.post(
+        path,
+        {
+            "name": "Eve",
+            "email": "eve@evil.example",
+            "password": "eve-long-password",
+            "confirm": "eve-long-password",
+        },
+    )
+    assert "This invitation is for another e-mail address." in text(response)
+    assert count(app, User) == 1
+
+
+def test_administrators_create_staff_accounts_and_others_may_not(app, client):
+    with app.app_context():
+        f.staff("admin")
+        f.staff("reviewer")
+        db.session.commit()
+    reviewer = Web(app.test_client())
+    reviewer.login("reviewer@agency.lu")
+    assert reviewer.get("/admin/users").status_code == 403
+    assert (
+        reviewer.post(
+            "/admin/users/new", {"name": "X", "email": "x@agency.lu", "roles": "admin"}
+        ).status_code
+        == 403
+    )
+
+    admin = Web(client)
+    admin.login("admin@agency.lu")
+    created = admin.post(
+        "/admin/users/new",
+        {"name": "Hana", "email": "hana@agency.lu", "roles": ["hrdd", "committee"]},
+    )
+    assert created.status_code == 200
+    password = re.search(r'id="one-time-password">([^<]+)<', text(created)).group(1)
+    hana = Web(app.test_client())
+    response = hana.post("/login", {"email": "hana@agency.lu", "password": password})
+    assert response.headers["Location"].endswith("/account/password")  # asked to choose their own
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "hana@agency.lu"))
+        assert user.roles == {Role.hrdd, Role.committee}
+
+
+def test_an_expired_session_keeps_what_was_typed(app, client):
+    with app.app_context():
+        call = f.call()
+        anna = f.applicant()
+        proposal = f.draft(call, anna)
+        db.session.commit()
+        proposal_id, version = proposal.id, proposal.version
+    web = Web(client)
+    web.login("anna@company.lu")
+    token = web.token()
+    client.delete_cookie("session")  # the session expired while the form was open
+    long_text = "Our pilot brings solar cold rooms to three cooperatives. " * 20
+    response = client.post(
+        f"/proposals/{proposal_id}/sections/project",
+        data={"csrf_token": token, "version": version, "title": "Cold chain", "summary": long_text},
+    )
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
+    signed_in = web.post(
+        "/login",
+        {
+            "email": "anna@company.lu",
+            "password": f.PASSWORD,
+            "next": f"/proposals/{proposal_id}/sections/project",
+        },
+    )
+    assert signed_in.headers["Location"] == f"/proposals/{proposal_id}/sections/project"
+    page = text(web.get(signed_in.headers["Location"]))
+    assert 'value="Cold chain"' in page
+    assert long_text.strip()[:80] in page
+    assert "not saved yet" in page
+    # Once shown, the kept text is gone from storage.
+    assert "Cold chain" not in text(web.get(f"/proposals/{proposal_id}/sections/project"))
+
+
+def test_sign_in_only_follows_local_next_addresses(app, client):
+    with app.app_context():
+        f.applicant()
+        db.session.commit()
+    response = Web(client).post(
+        "/login",
+        {"email": "anna@company.lu", "password": f.PASSWORD, "next": "https://evil.example/phish"},
+    )
+    assert response.headers["Location"] == "/"

@@ -1,0 +1,240 @@
+"""Factories for test data; they run inside an app context and go through the operations."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from tracker.auth.models import Organisation, Role, User
+from tracker.auth.operations import create_user
+from tracker.core.countries import oecd_dac_recipients
+from tracker.core.time import utcnow
+from tracker.extensions import db
+from tracker.programmes.models import Call, ClauseStatus, ClauseVersion, Programme, Sector
+from tracker.proposals import operations as proposal_ops
+from tracker.proposals.models import AttachmentKind, PartnerKind, ProjectType, Proposal
+from tracker.workflow.definitions import SINGLE_STAGE, TWO_STAGE
+
+PASSWORD = "a-long-test-password"
+
+# The smallest files each checker accepts.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def docx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
+
+
+def xlsx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+def programme(code: str = "BPF", first_year: int = 2016) -> Programme:
+    existing = db.session.scalar(sa.select(Programme).where(Programme.code == code))
+    if existing:
+        return existing
+    item = Programme(
+        code=code,
+        name="Business Partnership Facility" if code == "BPF" else code,
+        first_year=first_year,
+        description="",
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def call(
+    *,
+    code: str = "BPF",
+    two_stage: bool = False,
+    title: str | None = None,
+    opens_in_days: int = -10,
+    closes_in_days: int = 30,
+    full_closes_in_days: int = 90,
+    **settings,
+) -> Call:
+    now = utcnow()
+    item = Call(
+        programme=programme(code),
+        title=title or f"Call {db.session.scalar(sa.select(sa.func.count(Call.id))) + 1}",
+        workflow_key=(TWO_STAGE if two_stage else SINGLE_STAGE).key,
+        opens_at=now + timedelta(days=opens_in_days),
+        closes_at=now + timedelta(days=closes_in_days),
+        full_proposal_closes_at=now + timedelta(days=full_closes_in_days) if two_stage else None,
+        partner_countries=list(oecd_dac_recipients()),
+        budget_envelope_eur=Decimal("1000000.00"),
+        **settings,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def clause() -> ClauseVersion:
+    existing = db.session.scalar(
+        sa.select(ClauseVersion).where(ClauseVersion.status == ClauseStatus.published)
+    )
+    if existing:
+        return existing
+    item = ClauseVersion(
+        number=1,
+        title="HRDD clause",
+        text="The beneficiary respects human rights.",
+        status=ClauseStatus.published,
+        published_at=utcnow(),
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def user(
+    email: str, *roles: Role | str, organisation: str | None = None, name: str | None = None
+) -> User:
+    item, _ = create_user(
+        email=email,
+        name=name or email.split("@")[0].title(),
+        roles=roles or [Role.applicant],
+        password=PASSWORD,
+        organisation_name=organisation,
+    )
+    db.session.flush()
+    return item
+
+
+def applicant(email: str = "anna@company.lu", organisation: str = "Company S.A.") -> User:
+    item = user(email, Role.applicant, organisation=organisation)
+    item.organisation.country = "LU"
+    return item
+
+
+def staff(role: str, email: str | None = None) -> User:
+    return user(email or f"{role}@agency.lu", role)
+
+
+def sector(key: str = "ict") -> Sector:
+    return db.session.scalar(sa.select(Sector).where(Sector.key == key))
+
+
+LEAD = {
+    "lead_name": "Company S.A.",
+    "lead_country": "LU",
+    "lead_registration_number": "B123456",
+    "lead_registration_date": date(2010, 5, 1),
+    "lead_employees": 25,
+    "lead_turnover_1": Decimal("2000000.00"),
+    "lead_turnover_2": Decimal("1800000.00"),
+    "lead_turnover_3": Decimal("1600000.00"),
+    "lead_is_road_haulage": False,
+    "de_minimis_1": Decimal("0.00"),
+    "de_minimis_2": Decimal("0.00"),
+    "de_minimis_3": Decimal("10000.00"),
+}
+PARTNERS = [
+    {
+        "name": "Hanoi Solar JSC",
+        "country": "VN",
+        "kind": PartnerKind.company,
+        "is_local": True,
+        "role_description": "Installs and runs the pilot sites.",
+    },
+]
+BUDGET = {
+    "total_cost_eur": Decimal("300000.00"),
+    "requested_eur": Decimal("150000.00"),
+    "own_contribution_eur": Decimal("150000.00"),
+    "other_funding_eur": None,
+}
+
+
+def project_values(sector_key: str = "renewable-energy") -> dict:
+    return {
+        "title": "Solar cold storage for fishing cooperatives",
+        "summary": "Solar-powered cold rooms for three fishing cooperatives.",
+        "project_type": ProjectType.pilot,
+        "sector_id": sector(sector_key).id,
+        "target_countries": ["VN"],
+        "sdgs": [7, 8, 13],
+        "problem": "Catch spoils before it reaches the market.",
+        "solution": "Cold rooms powered by solar panels, run by the cooperatives.",
+        "impact_jobs": 40,
+        "impact_beneficiaries": 1200,
+        "technology_transfer": "Training of local technicians.",
+        "innovation": "First pay-per-use cold storage in the province.",
+        "sustainability": "Fees cover maintenance after the grant.",
+        "start_date": date.today() + timedelta(days=120),
+        "duration_months": 24,
+    }
+
+
+def draft(call_: Call, owner: User) -> Proposal:
+    return proposal_ops.create_draft(call_, owner)
+
+
+def fill(
+    proposal: Proposal,
+    owner: User,
+    *,
+    sections=("lead", "partners", "project", "budget", "hrdd", "documents", "declarations"),
+) -> Proposal:
+    """Fill the named sections with valid data through the operations."""
+    if "lead" in sections:
+        proposal_ops.save_section(proposal, "lead", LEAD, owner)
+    if "partners" in sections:
+        proposal_ops.save_section(proposal, "partners", {"partners": PARTNERS}, owner)
+    if "project" in sections:
+        values = project_values()
+        if proposal.status == "draft" and proposal.call.workflow_key == TWO_STAGE.key:
+            values = {
+                k: values[k]
+                for k in ("title", "summary", "project_type", "sector_id", "target_countries")
+            }
+        proposal_ops.save_section(proposal, "project", values, owner)
+    if "budget" in sections:
+        proposal_ops.save_section(proposal, "budget", BUDGET, owner)
+    editable = proposal_ops.editable_sections(proposal)
+    if "hrdd" in sections and "hrdd" in editable:
+        steps = {n: (f"Answer to step {n}.", "") for n in range(1, 7)}
+        proposal_ops.save_section(proposal, "hrdd", {"steps": steps}, owner)
+    if "documents" in sections and "documents" in editable:
+        for kind in (
+            AttachmentKind.business_plan,
+            AttachmentKind.budget_sheet,
+            AttachmentKind.partner_letter,
+        ):
+            proposal_ops.add_attachment(
+                proposal, kind, io.BytesIO(PDF_BYTES), f"{kind.value}.pdf", owner
+            )
+    if "declarations" in sections and "declarations" in editable:
+        clause()
+        proposal_ops.save_section(
+            proposal,
+            "declarations",
+            {
+                "declared_accuracy": True,
+                "accept_clause": True,
+                "declared_de_minimis": True,
+                "declared_data_protection": True,
+            },
+            owner,
+        )
+    db.session.flush()
+    return proposal
+
+
+def organisation(name: str) -> Organisation:
+    return db.session.scalar(sa.select(Organisation).where(Organisation.name == name))

@@ -1,0 +1,158 @@
+"""Documents: checked by content and size, stored outside the web root, served only to those allowed."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from tests import factories as f
+from tests.web import Web, text
+from tracker.extensions import db
+from tracker.proposals.models import Attachment, Proposal
+
+
+@pytest.fixture
+def draft(app):
+    with app.app_context():
+        call = f.call()
+        anna = f.applicant()
+        f.applicant("bob@other.lu", "Other S.A.")
+        f.staff("reviewer")
+        proposal = f.draft(call, anna)
+        db.session.commit()
+        return proposal.id
+
+
+def upload(web, proposal_id, content: bytes, filename: str, kind="business_plan", app=None):
+    with app.app_context():
+        version = db.session.get(Proposal, proposal_id).version
+    response = web.post(
+        f"/proposals/{proposal_id}/documents",
+        {"kind": kind, "version": version, "file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
+    # The test client spools large bodies to a temporary file; close it here, not at collection.
+    response.request.environ["wsgi.input"].close()
+    return response
+
+
+def stored(app, proposal_id):
+    with app.app_context():
+        return list(
+            db.session.scalars(sa.select(Attachment).where(Attachment.proposal_id == proposal_id))
+        )
+
+
+def files_on_disk(app) -> list[str]:
+    root = app.config["UPLOAD_FOLDER"]
+    return (
+        [name for _d, _s, names in os.walk(root) for name in names] if os.path.isdir(root) else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [
+        (f.PDF_BYTES, "plan.pdf"),
+        (f.docx_bytes(), "plan.docx"),
+        (f.xlsx_bytes(), "budget.xlsx"),
+        (f.PNG_BYTES, "letter.png"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 20, "scan.JPG"),
+    ],
+)
+def test_accepted_types_are_stored_with_their_checksum(app, client, draft, content, filename):
+    web = Web(client)
+    web.login("anna@company.lu")
+    response = upload(web, draft, content, filename, app=app)
+    assert response.status_code == 302
+    [attachment] = stored(app, draft)
+    assert attachment.filename == filename
+    assert attachment.size_bytes == len(content)
+    assert len(attachment.sha256) == 64
+    assert attachment.stored_name != filename and "." not in attachment.stored_name
+    assert files_on_disk(app) == [attachment.stored_name]
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "message"),
+    [
+        (b"MZ\x90\x00 this is a program", "plan.pdf", "not one of the accepted types"),
+        (b"<html><script>alert(1)</script></html>", "plan.pdf", "not one of the accepted types"),
+        (f.PDF_BYTES, "plan.docx", "its content is PDF"),
+        (b"PK\x03\x04 not really a zip", "plan.docx", "not one of the accepted types"),
+        (b"", "empty.pdf", "The file is empty."),
+        (b"%PDF-" + b"0" * (1024 * 1024), "huge.pdf", "larger than 1 MB"),
+    ],
+)
+def test_refused_files_leave_nothing_behind(app, client, draft, content, filename, message):
+    web = Web(client)
+    web.login("anna@company.lu")
+    response = upload(web, draft, content, filename, app=app)
+    assert response.status_code == 422
+    assert message in text(response)
+    assert stored(app, draft) == []
+    assert files_on_disk(app) == []
+
+
+def test_a_request_over_the_size_limit_gets_a_clear_page(app, client, draft):
+    web = Web(client)
+    web.login("anna@company.lu")
+    response = upload(web, draft, b"%PDF-" + b"0" * (3 * 1024 * 1024), "huge.pdf", app=app)
+    assert response.status_code == 413
+    assert "File too large" in text(response)
+    assert stored(app, draft) == []
+
+
+def test_downloads_are_attachments_for_those_who_may_see_the_proposal(app, client, draft):
+    web = Web(client)
+    web.login("anna@company.lu")
+    upload(web, draft, f.PDF_BYTES, "plan.pdf", app=app)
+    [attachment] = stored(app, draft)
+    url = f"/proposals/{draft}/documents/{attachment.id}"
+    response = web.get(url)
+    assert response.status_code == 200
+    assert response.data == f.PDF_BYTES
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.mimetype == "application/pdf"
+    response.close()
+
+    other = Web(app.test_client())
+    other.login("bob@other.lu")
+    assert other.get(url).status_code == 404
+    # A document id of this proposal under another proposal's id is not found either.
+    assert other.get(f"/proposals/{draft + 1}/documents/{attachment.id}").status_code == 404
+
+    reviewer = Web(app.test_client())
+    reviewer.login("reviewer@agency.lu")
+    assert reviewer.get(url).status_code == 404  # staff do not see drafts
+
+    anonymous = app.test_client()
+    assert anonymous.get(url).status_code == 302
+
+
+def test_removing_a_document_deletes_its_file(app, client, draft):
+    web = Web(client)
+    web.login("anna@company.lu")
+    upload(web, draft, f.PDF_BYTES, "plan.pdf", app=app)
+    [attachment] = stored(app, draft)
+    with app.app_context():
+        version = db.session.get(Proposal, draft).version
+    response = web.post(
+        f"/proposals/{draft}/documents/{attachment.id}/delete", {"version": version}
+    )
+    assert response.status_code == 302
+    assert stored(app, draft) == []
+    assert files_on_disk(app) == []
+
+
+def test_the_limits_are_stated_on_the_form(app, client, draft):
+    web = Web(client)
+    web.login("anna@company.lu")
+    page = text(web.get(f"/proposals/{draft}/documents"))
+    assert "at most 1 MB each" in page
+    assert "PDF" in page and "DOCX" in page and "JPEG" in page
+    assert 'accept=".pdf,.docx,.xlsx,.odt,.ods,.png,.jpg,.jpeg"' in page

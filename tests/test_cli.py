@@ -1,0 +1,83 @@
+"""The command line of DESIGN section 6: `tracker users create` and `tracker history verify`."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tracker.auth.models import Organisation, Role, User
+from tracker.extensions import db
+
+
+def users(app):
+    with app.app_context():
+        return {
+            u.email: (u.roles, u.organisation.name if u.organisation else None)
+            for u in db.session.scalars(sa.select(User))
+        }
+
+
+def test_create_a_staff_user_with_several_roles_and_a_one_time_password(app, runner):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Hana@Agency.lu",
+            "--name",
+            "Hana",
+            "--role",
+            "hrdd",
+            "--role",
+            "committee",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "One-time password:" in result.output
+    assert users(app) == {"hana@agency.lu": ({Role.hrdd, Role.committee}, None)}
+
+
+def test_an_applicant_needs_an_organisation_which_is_created_if_new(app, runner):
+    missing = runner.invoke(
+        args=["users", "create", "--email", "a@b.lu", "--name", "A", "--role", "applicant"]
+    )
+    assert missing.exit_code == 1
+    assert "An applicant needs an organisation." in missing.output
+    created = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "a@b.lu",
+            "--name",
+            "A",
+            "--role",
+            "applicant",
+            "--organisation",
+            "Acme S.A.",
+            "--password-stdin",
+        ],
+        input="a-long-password\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert "One-time password" not in created.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Organisation.id))) == 1
+
+
+def test_an_email_in_use_is_an_error(app, runner):
+    runner.invoke(
+        args=["users", "create", "--email", "x@agency.lu", "--name", "X", "--role", "admin"]
+    )
+    again = runner.invoke(
+        args=["users", "create", "--email", "X@AGENCY.LU", "--name", "Y", "--role", "reviewer"]
+    )
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+    assert len(users(app)) == 1
+
+
+def test_unknown_roles_are_refused(runner):
+    result = runner.invoke(
+        args=["users", "create", "--email", "x@y.lu", "--name", "X", "--role", "king"]
+    )
+    assert result.exit_code == 2

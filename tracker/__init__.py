@@ -1,0 +1,310 @@
+"""Partnership-proposal tracker: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Flask,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _resource_dir(name: str) -> Path:
+    """Top-level ``templates/`` or ``migrations/`` in a checkout, or their copy in the wheel."""
+    inside = PACKAGE_DIR / name
+    if inside.is_dir():
+        return inside
+    return PACKAGE_DIR.parent / name
+
+
+TEMPLATES_DIR = _resource_dir("templates")
+MIGRATIONS_DIR = _resource_dir("migrations")
+
+
+def create_app(config=None, overrides: dict | None = None) -> Flask:
+    """Build the app from a config class (or its name), plus optional overrides."""
+    import config as config_module
+
+    if config is None:
+        config_cls = config_module.config_from_environment()
+    elif isinstance(config, str):
+        config_cls = config_module.CONFIGS[config]
+    else:
+        config_cls = config
+
+    import os
+
+    instance_path = os.environ.get("TRACKER_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        template_folder=str(TEMPLATES_DIR),
+        instance_path=instance_path,
+        instance_relative_config=True,
+    )
+    app.config.from_object(config_cls)
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'tracker.db'}"
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    config_cls.init_app(app)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    _load_rules()
+
+    from tracker.cli import register_commands
+
+    register_commands(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from tracker.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _lazy("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from tracker.auth.models import User
+
+        return db.session.scalar(
+            sa.select(User).where(User.session_token == token, User.active.is_(True))
+        )
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        return _to_sign_in()
+
+
+def _lazy(text: str):
+    from flask_babel import lazy_gettext
+
+    return lazy_gettext(text)
+
+
+def _select_locale():
+    if not has_request_context():
+        return "en"  # the command line speaks English
+    choice = session.get("locale")
+    languages = ("en", "fr", "de")
+    if choice not in languages:
+        choice = request.accept_languages.best_match(languages) or "en"
+    # British conventions for English (day before month, 24-hour clock), as in Luxembourg.
+    return "en_GB" if choice == "en" else choice
+
+
+def _to_sign_in():
+    """Send a signed-out visitor to sign in; a post they made is kept and given back after."""
+    from tracker.auth.operations import stash_form
+    from tracker.core.web import STASH_KEY
+    from tracker.extensions import db
+
+    if request.method == "POST" and request.form:
+        items = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+        session[STASH_KEY] = stash_form(request.path, items)
+        db.session.commit()
+        flash(
+            _(
+                "Your session had expired. Sign in again: what you typed has been kept, "
+                "review it and save."
+            ),
+            "warning",
+        )
+        return redirect(url_for("auth.login", next=request.path))
+    flash(_("Please sign in to continue."), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.auth.views import bp as auth_bp
+    from tracker.notifications.views import bp as notifications_bp
+    from tracker.programmes.views import bp as programmes_bp
+    from tracker.proposals.views import bp as proposals_bp
+
+    for blueprint in (auth_bp, programmes_bp, proposals_bp, notifications_bp):
+        app.register_blueprint(blueprint)
+    _register_optional_blueprints(app)
+
+
+def _register_optional_blueprints(app: Flask) -> None:
+    """Blueprints of later features, registered when their package exists."""
+    import importlib
+
+    for name in ("tracker.review.views", "tracker.reports.views", "tracker.imports.views"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        app.register_blueprint(module.bp)
+
+
+def _load_rules() -> None:
+    """Import the modules that register workflow guards, effects and listeners."""
+    import importlib
+
+    import tracker.notifications.operations
+    import tracker.proposals.operations  # noqa: F401
+
+    try:
+        importlib.import_module("tracker.review.guards")
+    except ModuleNotFoundError as error:
+        if error.name != "tracker.review.guards":
+            raise
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def make_session_permanent():
+        session.permanent = True
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'",
+        )
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_appcontext
+    def rollback_unfinished(exc):
+        # Whatever a request did not commit is discarded, never half-written.
+        from tracker.extensions import db
+
+        if exc is not None:
+            db.session.rollback()
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from tracker.extensions import db
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if not current_user.is_authenticated and request.method == "POST":
+            return _to_sign_in()
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title=_("The form could not be accepted"),
+            message=_(
+                "The form's security token is missing or invalid. Reload the "
+                "page and try again; nothing was saved."
+            ),
+        ), 400
+
+    def simple(code, title, message):
+        def handler(error):
+            db.session.rollback()
+            return render_template(
+                "errors/error.html", code=code, title=title, message=message
+            ), code
+
+        return handler
+
+    app.register_error_handler(
+        400, simple(400, _lazy("Bad request"), _lazy("The request could not be understood."))
+    )
+    app.register_error_handler(
+        403,
+        simple(403, _lazy("Not allowed"), _lazy("Your role does not give access to this page.")),
+    )
+    app.register_error_handler(
+        404,
+        simple(
+            404,
+            _lazy("Not found"),
+            _lazy("There is nothing at this address, or it is not yours to see."),
+        ),
+    )
+    app.register_error_handler(
+        405,
+        simple(
+            405, _lazy("Not allowed"), _lazy("This address does not take that kind of request.")
+        ),
+    )
+    app.register_error_handler(
+        413,
+        simple(
+            413,
+            _lazy("File too large"),
+            _lazy("The file is larger than the 20 MB a document may have. Nothing was saved."),
+        ),
+    )
+    app.register_error_handler(
+        429,
+        simple(
+            429,
+            _lazy("Too many attempts"),
+            _lazy("Too many attempts in a short time. Wait a minute and try again."),
+        ),
+    )
+    app.register_error_handler(
+        500,
+        simple(
+            500,
+            _lazy("Something went wrong"),
+            _lazy("The error was logged and nothing was saved. Please try again."),
+        ),
+    )
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from tracker.core import templating
+
+    templating.register(app)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite enforces foreign keys, uses a write-ahead log and waits for locks."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

@@ -1,0 +1,1 @@
+"""Accounts, organisations, roles and invitations."""

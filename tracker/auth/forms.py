@@ -1,0 +1,146 @@
+"""Sign-in, registration, password, invitation and user-administration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from tracker.auth.models import Role
+from tracker.core.countries import EU_MEMBER_STATES, country_choices
+from tracker.core.forms import BaseForm, options
+
+
+class LoginForm(BaseForm):
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired()], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    next = HiddenField()
+
+
+class RegisterForm(BaseForm):
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    organisation = StringField(
+        _l("Your company's legal name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l(
+            "Colleagues of a company that is already registered join by an invitation "
+            "from one of its members, not by registering the same name."
+        ),
+        render_kw={"autocomplete": "organization"},
+    )
+    country = SelectField(_l("Country of registration"), validators=[Optional()])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = options([("", _l("Choose…")), *country_choices(EU_MEMBER_STATES)])
+
+
+class AcceptInvitationForm(BaseForm):
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordForm(BaseForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class InviteForm(BaseForm):
+    email = EmailField(
+        _l("Colleague's e-mail (optional)"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("If given, only this address can use the link."),
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    roles = MultiCheckboxField(
+        _l("Roles"),
+        choices=options(Role.choices()),
+        validators=[DataRequired(_l("Choose at least one role."))],
+    )
+    organisation = StringField(
+        _l("Organisation (applicants only)"), validators=[Optional(), Length(max=200)]
+    )
+
+
+class UserRolesForm(BaseForm):
+    roles = MultiCheckboxField(
+        _l("Roles"),
+        choices=options(Role.choices()),
+        validators=[DataRequired(_l("Choose at least one role."))],
+    )
+    active = BooleanField(_l("Account active"))

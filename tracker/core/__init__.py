@@ -1,0 +1,1 @@
+"""Shared building blocks that are not a feature: database types, enums, time, countries."""

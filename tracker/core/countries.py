@@ -1,0 +1,98 @@
+"""Countries (ISO 3166-1 alpha-2 from pycountry, plus XK for Kosovo) and the lists we use."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import pycountry
+
+EU_MEMBER_STATES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
+)
+
+# Priority partner countries of the BPF calls 2017-2019 (DESIGN section 2).
+BPF_PRIORITY_COUNTRIES = (
+    "BF",
+    "CV",
+    "ET",
+    "ML",
+    "NE",
+    "SN",
+    "LA",
+    "MN",
+    "MM",
+    "VN",
+    "SV",
+    "NI",
+    "XK",
+)
+
+
+@cache
+def country_names() -> dict[str, str]:
+    """Every code we accept, mapped to a readable English name."""
+    names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
+    names["XK"] = "Kosovo"
+    return dict(sorted(names.items(), key=lambda item: item[1]))
+
+
+def country_name(code: str | None) -> str:
+    """The readable name of a code, or the code itself when unknown."""
+    if not code:
+        return ""
+    return country_names().get(code.upper(), code)
+
+
+def is_country(code: str | None) -> bool:
+    return bool(code) and code.upper() in country_names()
+
+
+@cache
+def oecd_dac_recipients() -> tuple[str, ...]:
+    """The OECD-DAC list of ODA recipients shipped with the package."""
+    text = resources.files("tracker.data").joinpath("oecd_dac_recipients.txt").read_text()
+    codes = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    unknown = [code for code in codes if code not in country_names()]
+    if unknown:  # pragma: no cover - guards the data file
+        raise ValueError(f"unknown codes in the OECD-DAC list: {unknown}")
+    return tuple(codes)
+
+
+def country_choices(codes=None) -> list[tuple[str, str]]:
+    """``(code, name)`` pairs sorted by name, for select fields."""
+    names = country_names()
+    if codes is None:
+        return list(names.items())
+    wanted = set(codes)
+    return [(code, name) for code, name in names.items() if code in wanted]

@@ -1,0 +1,115 @@
+"""Jinja filters and globals: Luxembourg time, euros, countries, status badges."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from tracker.core.countries import country_name
+from tracker.core.time import humanize_delta, to_local, utcnow
+from tracker.workflow.definitions import all_states
+
+
+def localtime(value: datetime | None, fmt: str = "d MMM y, HH:mm") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def localdate(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return format_date(value, fmt)
+
+
+def euros(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    from babel.numbers import format_currency
+
+    return format_currency(value, "EUR", locale=str(get_locale() or "en"))
+
+
+def filesize(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def state_label(key: str, applicant: bool = False) -> str:
+    state = all_states().get(key)
+    if state is None:
+        return key
+    if applicant and state.applicant_label:
+        return _(state.applicant_label)
+    return _(state.label)
+
+
+def state_badge(key: str, applicant: bool = False) -> Markup:
+    state = all_states().get(key)
+    css = state.badge if state else "secondary"
+    text_class = " text-dark" if css in {"warning", "info", "light"} else ""
+    return Markup('<span class="badge text-bg-{}{}">{}</span>').format(
+        css, text_class, escape(state_label(key, applicant))
+    )
+
+
+def countdown(deadline: datetime | None) -> str:
+    if deadline is None:
+        return ""
+    return humanize_delta(deadline - utcnow())
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments changed (filters, pages, sorting)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        localtime=localtime,
+        localdate=localdate,
+        euros=euros,
+        country=country_name,
+        state_label=state_label,
+        state_badge=state_badge,
+        countdown=countdown,
+        filesize=filesize,
+    )
+    app.jinja_env.globals.update(
+        url_with=url_with,
+        now=utcnow,
+        translate=_,
+        get_locale=get_locale,
+        has_endpoint=lambda name: name in app.view_functions,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def navigation():
+        from flask_login import current_user
+
+        unread = 0
+        if current_user.is_authenticated:
+            from tracker.notifications.operations import unread_count
+
+            unread = unread_count(current_user)
+        return {"unread_notifications": unread}

@@ -1,0 +1,1 @@
+"""Messages to applicants and staff about their proposals, in the app and by e-mail."""

@@ -1,0 +1,1 @@
+"""Programmes, calls for proposals, sectors and the versions of the HRDD clause."""

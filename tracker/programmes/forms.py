@@ -1,0 +1,103 @@
+"""Forms for programmes, calls, sectors and clause versions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from tracker.core.countries import country_choices
+from tracker.core.forms import BaseForm, LocalDateTimeField, MoneyField, options
+from tracker.programmes.models import TurnoverBase
+from tracker.workflow.definitions import WORKFLOWS
+
+
+class ProgrammeForm(BaseForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("Short code used in references, such as BPF."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    first_year = IntegerField(
+        _l("First year"), validators=[InputRequired(), NumberRange(1990, 2100)]
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+
+
+class CallForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description for applicants"), validators=[Optional()])
+    workflow_key = SelectField(
+        _l("Procedure"), choices=options([(k, w.label) for k, w in WORKFLOWS.items()])
+    )
+    opens_at = LocalDateTimeField(_l("Opens (Luxembourg time)"), validators=[InputRequired()])
+    closes_at = LocalDateTimeField(
+        _l("Closes: concept notes or proposals (Luxembourg time)"), validators=[InputRequired()]
+    )
+    full_proposal_closes_at = LocalDateTimeField(
+        _l("Full proposals due (two-stage calls, Luxembourg time)"), validators=[Optional()]
+    )
+    sectors = SelectMultipleField(
+        _l("Eligible sectors"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("None chosen means every sector."),
+    )
+    partner_countries = SelectMultipleField(
+        _l("Eligible partner countries"),
+        validators=[Optional()],
+        description=_l("None chosen means the OECD-DAC list of ODA recipients."),
+    )
+    cofinancing_rate = DecimalField(
+        _l("Co-financing rate (%)"),
+        places=2,
+        validators=[InputRequired(), NumberRange(Decimal("0.01"), Decimal(100))],
+    )
+    ceiling_eur = MoneyField(_l("Ceiling per project (EUR)"), validators=[InputRequired()])
+    road_haulage_ceiling_eur = MoneyField(
+        _l("Ceiling for road-haulage companies (EUR)"), validators=[InputRequired()]
+    )
+    budget_envelope_eur = MoneyField(
+        _l("Budget envelope of the call (EUR)"), validators=[Optional()]
+    )
+    min_company_age_years = IntegerField(
+        _l("Minimum years since registration"), validators=[InputRequired(), NumberRange(0, 100)]
+    )
+    min_employees = IntegerField(
+        _l("Minimum employees"), validators=[InputRequired(), NumberRange(0, 100000)]
+    )
+    min_turnover_eur = MoneyField(
+        _l("Minimum average turnover (EUR)"), validators=[InputRequired()]
+    )
+    turnover_multiple = DecimalField(
+        _l("Turnover multiple"),
+        places=2,
+        validators=[InputRequired(), NumberRange(Decimal(0), Decimal(100))],
+    )
+    turnover_base = SelectField(
+        _l("The multiple applies to"), choices=options(TurnoverBase.choices())
+    )
+
+    def __init__(self, *args, sectors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sectors.choices = options([(s.id, s.label) for s in sectors])
+        self.partner_countries.choices = options(country_choices())
+
+
+class SectorForm(BaseForm):
+    label = StringField(_l("New sector"), validators=[DataRequired(), Length(max=100)])
+
+
+class ClauseForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    text = TextAreaField(_l("Clause text"), validators=[DataRequired()], render_kw={"rows": 14})

@@ -1,0 +1,199 @@
+"""Administration of programmes, calls, sectors and HRDD clause versions; the list of open calls."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from tracker.auth.models import Role
+from tracker.core.countries import oecd_dac_recipients
+from tracker.core.web import get_or_404, roles_required
+from tracker.extensions import db
+from tracker.programmes import operations as ops
+from tracker.programmes.forms import CallForm, ClauseForm, ProgrammeForm, SectorForm
+from tracker.programmes.models import Call, ClauseVersion, Programme, Sector
+from tracker.proposals.operations import open_calls
+
+bp = Blueprint("programmes", __name__)
+
+
+@bp.get("/calls")
+@login_required
+def calls():
+    return render_template("programmes/open_calls.html", calls=open_calls())
+
+
+@bp.get("/admin/programmes")
+@roles_required(Role.admin)
+def index():
+    programmes = list(db.session.scalars(sa.select(Programme).order_by(Programme.code)))
+    return render_template("programmes/index.html", programmes=programmes)
+
+
+@bp.route("/admin/programmes/new", methods=["GET", "POST"])
+@bp.route("/admin/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_programme(programme_id: int | None = None):
+    programme = get_or_404(Programme, programme_id) if programme_id else None
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        try:
+            programme = ops.save_programme(
+                programme,
+                code=form.code.data,
+                name=form.name.data,
+                first_year=form.first_year.data,
+                description=form.description.data,
+            )
+        except ops.ConfigurationError as error:
+            db.session.rollback()
+            form[error.field or "code"].errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Programme saved."), "success")
+            return redirect(url_for("programmes.show_programme", programme_id=programme.id))
+    return render_template("programmes/programme_form.html", form=form, programme=programme)
+
+
+@bp.get("/admin/programmes/<int:programme_id>")
+@roles_required(Role.admin)
+def show_programme(programme_id: int):
+    programme = get_or_404(Programme, programme_id)
+    return render_template("programmes/programme.html", programme=programme)
+
+
+@bp.route("/admin/programmes/<int:programme_id>/calls/new", methods=["GET", "POST"])
+@bp.route("/admin/calls/<int:call_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_call(programme_id: int | None = None, call_id: int | None = None):
+    call = get_or_404(Call, call_id) if call_id else None
+    programme = call.programme if call else get_or_404(Programme, programme_id)
+    sectors = ops.active_sectors()
+    if call is None:
+        form = CallForm(
+            sectors=sectors,
+            cofinancing_rate=50,
+            ceiling_eur=200000,
+            road_haulage_ceiling_eur=100000,
+            min_company_age_years=3,
+            min_employees=5,
+            min_turnover_eur=500000,
+            turnover_multiple=3,
+            partner_countries=list(oecd_dac_recipients()),
+        )
+    else:
+        form = CallForm(obj=call, sectors=sectors)
+        if not form.is_submitted():
+            form.sectors.data = [s.id for s in call.sectors]
+    if form.validate_on_submit():
+        chosen = set(form.sectors.data or [])
+        data = {
+            "title": form.title.data,
+            "description": form.description.data or "",
+            "workflow_key": form.workflow_key.data,
+            "opens_at": form.opens_at.utc,
+            "closes_at": form.closes_at.utc,
+            "full_proposal_closes_at": form.full_proposal_closes_at.utc,
+            "cofinancing_rate": form.cofinancing_rate.data,
+            "ceiling_eur": form.ceiling_eur.data,
+            "road_haulage_ceiling_eur": form.road_haulage_ceiling_eur.data,
+            "budget_envelope_eur": form.budget_envelope_eur.data,
+            "min_company_age_years": form.min_company_age_years.data,
+            "min_employees": form.min_employees.data,
+            "min_turnover_eur": form.min_turnover_eur.data,
+            "turnover_multiple": form.turnover_multiple.data,
+            "turnover_base": form.turnover_base.data,
+            "partner_countries": form.partner_countries.data,
+            "sectors": [s for s in sectors if s.id in chosen],
+        }
+        try:
+            call = ops.save_call(call, programme, data)
+        except ops.ConfigurationError as error:
+            db.session.rollback()
+            form[error.field or "title"].errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Call saved."), "success")
+            return redirect(url_for("programmes.show_programme", programme_id=programme.id))
+    return render_template("programmes/call_form.html", form=form, call=call, programme=programme)
+
+
+@bp.route("/admin/sectors", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def sectors():
+    form = SectorForm()
+    if form.validate_on_submit():
+        try:
+            ops.add_sector(form.label.data)
+        except ops.ConfigurationError as error:
+            db.session.rollback()
+            form.label.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Sector added."), "success")
+            return redirect(url_for("programmes.sectors"))
+    rows = list(db.session.scalars(sa.select(Sector).order_by(Sector.position, Sector.label)))
+    return render_template("programmes/sectors.html", sectors=rows, form=form)
+
+
+@bp.post("/admin/sectors/<int:sector_id>/toggle")
+@roles_required(Role.admin)
+def toggle_sector(sector_id: int):
+    sector = get_or_404(Sector, sector_id)
+    sector.active = not sector.active
+    db.session.commit()
+    return redirect(url_for("programmes.sectors"))
+
+
+@bp.get("/admin/clauses")
+@roles_required(Role.admin, Role.hrdd)
+def clauses():
+    rows = list(db.session.scalars(sa.select(ClauseVersion).order_by(ClauseVersion.number.desc())))
+    locked = {c.id for c in rows if ops.clause_in_signed_contract(c)}
+    return render_template("programmes/clauses.html", clauses=rows, locked=locked)
+
+
+@bp.route("/admin/clauses/new", methods=["GET", "POST"])
+@bp.route("/admin/clauses/<int:clause_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_clause(clause_id: int | None = None):
+    clause = get_or_404(ClauseVersion, clause_id) if clause_id else None
+    if clause is None and not ClauseForm().is_submitted():
+        latest = ops_latest_clause()
+        form = ClauseForm(title=latest.title if latest else "", text=latest.text if latest else "")
+    else:
+        form = ClauseForm(obj=clause)
+    if form.validate_on_submit():
+        try:
+            clause = ops.save_clause(clause, title=form.title.data, text=form.text.data)
+        except ops.ConfigurationError as error:
+            db.session.rollback()
+            form.text.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Draft saved. Publish it to make it the current clause."), "success")
+            return redirect(url_for("programmes.clauses"))
+    return render_template("programmes/clause_form.html", form=form, clause=clause)
+
+
+def ops_latest_clause() -> ClauseVersion | None:
+    return db.session.scalar(
+        sa.select(ClauseVersion).order_by(ClauseVersion.number.desc()).limit(1)
+    )
+
+
+@bp.post("/admin/clauses/<int:clause_id>/publish")
+@roles_required(Role.admin)
+def publish_clause(clause_id: int):
+    clause = get_or_404(ClauseVersion, clause_id)
+    try:
+        ops.publish_clause(clause, current_user)
+    except ops.ConfigurationError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Version %(n)s is now the current HRDD clause.", n=clause.number), "success")
+    return redirect(url_for("programmes.clauses"))

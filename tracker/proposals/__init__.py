@@ -1,0 +1,1 @@
+"""The applicant's side: proposals, their sections, partners and documents."""

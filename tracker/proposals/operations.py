@@ -1,0 +1,444 @@
+"""Business rules of the applicant's side: drafts, sections, documents, submission."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker.auth.models import Role, User
+from tracker.core.time import LUXEMBOURG, utcnow
+from tracker.extensions import db
+from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
+from tracker.proposals import sections
+from tracker.proposals.models import (
+    Attachment,
+    AttachmentKind,
+    Partner,
+    Proposal,
+    ReferenceCounter,
+    SelfAssessmentAnswer,
+)
+from tracker.proposals.storage import delete_stored, safe_filename, store_upload
+from tracker.workflow.definitions import get_workflow
+from tracker.workflow.operations import (
+    TransitionContext,
+    check_version,
+    effect,
+    guard,
+    start_history,
+    workflow_for,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ProposalError(Exception):
+    """A request about a proposal that cannot be honoured; the message is for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+def is_member(user: User, proposal: Proposal) -> bool:
+    """Applicants of the proposal's organisation."""
+    return (
+        user.is_authenticated
+        and user.has_role(Role.applicant)
+        and user.organisation_id is not None
+        and user.organisation_id == proposal.organisation_id
+    )
+
+
+def can_view(user: User, proposal: Proposal) -> bool:
+    """Members of the organisation and agency staff (staff may not see other people's drafts)."""
+    if is_member(user, proposal):
+        return True
+    return user.is_authenticated and user.is_staff and proposal.status != "draft"
+
+
+def can_edit(user: User, proposal: Proposal) -> bool:
+    """Members, while the workflow lets the applicant edit the form."""
+    state = workflow_for(proposal).states[proposal.status]
+    return is_member(user, proposal) and state.applicant_edits
+
+
+def editable_sections(proposal: Proposal) -> set[str]:
+    """In a two-stage call's draft only the concept-note sections are open."""
+    if sections.stage_of(proposal) == sections.CONCEPT:
+        return {s.key for s in sections.sections_for(sections.CONCEPT)}
+    return set(sections.SECTION_KEYS)
+
+
+def require_edit(user: User, proposal: Proposal, section: str | None = None) -> None:
+    if not can_edit(user, proposal):
+        raise ProposalError(_("This proposal can no longer be edited."))
+    if section is not None and section not in editable_sections(proposal):
+        raise ProposalError(
+            _("This section is part of the full proposal; it opens after pre-selection.")
+        )
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+def open_calls(now: datetime | None = None) -> list[Call]:
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(Call)
+            .where(Call.opens_at <= now, Call.closes_at > now)
+            .order_by(Call.closes_at)
+        )
+    )
+
+
+def create_draft(call: Call, user: User, now: datetime | None = None) -> Proposal:
+    """A new draft for the user's organisation; its history starts here."""
+    now = now or utcnow()
+    if not user.has_role(Role.applicant) or user.organisation is None:
+        raise ProposalError(_("Only applicants of a company can start a proposal."))
+    if not call.is_open(now):
+        raise ProposalError(_("This call is not open for proposals."))
+    organisation = user.organisation
+    proposal = Proposal(
+        call=call,
+        organisation=organisation,
+        created_by=user,
+        lead_name=organisation.name,
+        lead_country=organisation.country,
+        created_at=now,
+        updated_at=now,
+        target_countries=[],
+        sdgs=[],
+        unsaved_inputs={},
+        status=get_workflow(call.workflow_key).initial,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    start_history(proposal, user.id, at=now)
+    return proposal
+
+
+def _touch(proposal: Proposal, now: datetime | None = None) -> None:
+    """Bump the proposal's row so that its version moves (optimistic locking of edits)."""
+    proposal.updated_at = now or utcnow()
+
+
+LEAD_FIELDS = (
+    "lead_name",
+    "lead_country",
+    "lead_registration_number",
+    "lead_registration_date",
+    "lead_employees",
+    "lead_turnover_1",
+    "lead_turnover_2",
+    "lead_turnover_3",
+    "lead_is_road_haulage",
+    "de_minimis_1",
+    "de_minimis_2",
+    "de_minimis_3",
+)
+PROJECT_FIELDS = sections.CONCEPT_PROJECT_FIELDS + sections.FULL_PROJECT_FIELDS
+BUDGET_FIELDS = ("total_cost_eur", "requested_eur", "own_contribution_eur", "other_funding_eur")
+SIMPLE_SECTIONS = {"lead": LEAD_FIELDS, "project": PROJECT_FIELDS, "budget": BUDGET_FIELDS}
+
+
+def save_section(
+    proposal: Proposal,
+    section: str,
+    values: dict,
+    user: User,
+    *,
+    expected_version: int | None = None,
+    unsaved: dict | None = None,
+) -> None:
+    """Store what was typed in one section (well-formed values only; see ``unsaved``).
+
+    ``unsaved`` holds raw inputs that could not be stored in their column (a malformed date,
+    say); they are kept on the proposal so the applicant finds them, with their error, next time.
+    """
+    require_edit(user, proposal, section)
+    check_version(proposal, expected_version)
+    if section in SIMPLE_SECTIONS:
+        for name in SIMPLE_SECTIONS[section]:
+            if name in values:
+                setattr(proposal, name, values[name])
+    elif section not in ("partners", "hrdd", "declarations"):
+        raise ProposalError(_("Unknown section."))
+    elif unsaved:
+        pass  # these sections are saved whole: nothing is stored until the whole section is valid
+    elif section == "partners":
+        _save_partners(proposal, values["partners"])
+    elif section == "hrdd":
+        _save_self_assessment(proposal, values["steps"])
+    else:
+        _save_declarations(proposal, values)
+    kept = dict(proposal.unsaved_inputs or {})
+    if unsaved:
+        kept[section] = unsaved
+    else:
+        kept.pop(section, None)
+    proposal.unsaved_inputs = kept
+    _touch(proposal)
+
+
+def _save_partners(proposal: Proposal, partners: list[dict]) -> None:
+    if len(partners) > 4:
+        raise ProposalError(_("At most four partners can be listed."))
+    proposal.partners.clear()
+    db.session.flush()
+    for position, data in enumerate(partners, start=1):
+        proposal.partners.append(
+            Partner(
+                position=position,
+                name=data["name"],
+                country=data["country"],
+                kind=data["kind"],
+                is_local=data["is_local"],
+                role_description=data.get("role_description") or "",
+            )
+        )
+    local = proposal.local_partner
+    proposal.partner_country = local.country if local else None
+
+
+def _save_self_assessment(proposal: Proposal, steps: dict[int, tuple[str, str]]) -> None:
+    existing = {a.step: a for a in proposal.self_assessment}
+    for step, (answer, evidence) in steps.items():
+        if step not in sections.HRDD_STEPS:
+            continue
+        row = existing.get(step)
+        if row is None:
+            row = SelfAssessmentAnswer(step=step)
+            proposal.self_assessment.append(row)
+        row.answer = answer or ""
+        row.evidence = evidence or ""
+
+
+def current_clause() -> ClauseVersion | None:
+    """The newest published version of the HRDD clause."""
+    return db.session.scalar(
+        sa.select(ClauseVersion)
+        .where(ClauseVersion.status == ClauseStatus.published)
+        .order_by(ClauseVersion.number.desc())
+        .limit(1)
+    )
+
+
+def _save_declarations(proposal: Proposal, values: dict) -> None:
+    proposal.declared_accuracy = bool(values.get("declared_accuracy"))
+    proposal.declared_de_minimis = bool(values.get("declared_de_minimis"))
+    proposal.declared_data_protection = bool(values.get("declared_data_protection"))
+    if values.get("accept_clause"):
+        clause = current_clause()
+        if clause is None:
+            raise ProposalError(_("No HRDD clause has been published yet; ask the agency."))
+        proposal.accepted_clause_version = clause
+    else:
+        proposal.accepted_clause_version = None
+    everything = all(
+        (
+            proposal.declared_accuracy,
+            proposal.declared_de_minimis,
+            proposal.declared_data_protection,
+            proposal.accepted_clause_version,
+        )
+    )
+    proposal.declarations_at = utcnow() if everything else None
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def add_attachment(
+    proposal: Proposal,
+    kind: AttachmentKind,
+    stream,
+    filename: str,
+    user: User,
+    *,
+    status_change_id: int | None = None,
+    expected_version: int | None = None,
+) -> Attachment:
+    """Check and store an upload; a refused file leaves nothing behind."""
+    if status_change_id is None:
+        require_edit(user, proposal, "documents")
+        check_version(proposal, expected_version)
+    stored = store_upload(stream, filename)
+    attachment = Attachment(
+        proposal=proposal,
+        kind=kind,
+        filename=safe_filename(filename),
+        stored_name=stored.stored_name,
+        content_type=stored.file_type.content_type,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
+        uploaded_by_id=user.id,
+        uploaded_at=utcnow(),
+        status_change_id=status_change_id,
+    )
+    db.session.add(attachment)
+    _touch(proposal)
+    return attachment
+
+
+def remove_attachment(
+    attachment: Attachment, user: User, expected_version: int | None = None
+) -> None:
+    """Delete a document of a draft (the file goes after the transaction commits)."""
+    proposal = attachment.proposal
+    require_edit(user, proposal, "documents")
+    check_version(proposal, expected_version)
+    if attachment.status_change_id is not None:
+        raise ProposalError(_("Documents sent with an answer cannot be removed."))
+    stored_name = attachment.stored_name
+    proposal.attachments.remove(attachment)
+    _touch(proposal)
+
+    @sa.event.listens_for(db.session(), "after_commit", once=True)
+    def _delete_file(session):
+        delete_stored(stored_name)
+
+
+# --- submission ------------------------------------------------------------------------------
+
+
+def submission_content(proposal: Proposal) -> dict:
+    """Everything the applicant submitted, as plain data (for the receipt's checksum)."""
+
+    def plain(value):
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value) if hasattr(value, "value") else value
+
+    content = {
+        name: plain(getattr(proposal, name))
+        for name in LEAD_FIELDS + PROJECT_FIELDS + BUDGET_FIELDS
+    }
+    content["call"] = proposal.call_id
+    content["partners"] = [
+        {
+            "name": p.name,
+            "country": p.country,
+            "kind": str(p.kind),
+            "local": p.is_local,
+            "role": p.role_description,
+        }
+        for p in proposal.partners
+    ]
+    content["self_assessment"] = {
+        str(a.step): {"answer": a.answer, "evidence": a.evidence} for a in proposal.self_assessment
+    }
+    content["documents"] = sorted(
+        (str(a.kind), a.filename, a.sha256)
+        for a in proposal.attachments
+        if a.status_change_id is None
+    )
+    content["declarations"] = {
+        "accuracy": proposal.declared_accuracy,
+        "de_minimis": proposal.declared_de_minimis,
+        "data_protection": proposal.declared_data_protection,
+        "clause_version": proposal.accepted_clause_version_id,
+    }
+    return content
+
+
+def submission_checksum(proposal: Proposal) -> str:
+    """SHA-256 of the canonical JSON of the submitted content."""
+    payload = json.dumps(
+        submission_content(proposal), sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def next_reference(proposal: Proposal, at: datetime) -> str:
+    """``CODE-YEAR-NNN``, unique per programme and year even under concurrent submissions.
+
+    The counter row is incremented with one UPDATE, which the database serialises (PostgreSQL
+    holds the row lock until commit; SQLite allows one writer), and the reference column is
+    unique besides, so two submissions never share a number.
+    """
+    programme = proposal.call.programme
+    year = at.astimezone(LUXEMBOURG).year
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(ReferenceCounter)
+        .values(programme_id=programme.id, year=year, last_value=0)
+        .on_conflict_do_nothing()
+    )
+    while True:
+        number = db.session.execute(
+            sa.update(ReferenceCounter)
+            .where(ReferenceCounter.programme_id == programme.id, ReferenceCounter.year == year)
+            .values(last_value=ReferenceCounter.last_value + 1)
+            .returning(ReferenceCounter.last_value)
+        ).scalar_one()
+        reference = f"{programme.code}-{year}-{number:03d}"
+        # Imported history may already use a number; skip it rather than fail.
+        taken = db.session.scalar(sa.select(Proposal.id).where(Proposal.reference == reference))
+        if taken is None:
+            return reference
+
+
+@guard("call_open")
+def _call_open(context: TransitionContext) -> list[str]:
+    call = context.proposal.call
+    if context.now < call.opens_at:
+        return [_("The call is not open yet.")]
+    if context.now >= call.closes_at:
+        return [_("The call closed; proposals can no longer be submitted.")]
+    return []
+
+
+@guard("full_proposal_open")
+def _full_proposal_open(context: TransitionContext) -> list[str]:
+    call = context.proposal.call
+    if call.full_proposal_closes_at is None or context.now >= call.full_proposal_closes_at:
+        return [_("The deadline for full proposals has passed.")]
+    return []
+
+
+def _section_guard(stage: str):
+    def check(context: TransitionContext) -> list[str]:
+        today = context.now.astimezone(LUXEMBOURG).date()
+        return [
+            message
+            for _section, message in sections.submission_problems(context.proposal, stage, today)
+        ]
+
+    return check
+
+
+guard("concept_note_complete")(_section_guard(sections.CONCEPT))
+guard("proposal_complete")(_section_guard(sections.FULL))
+
+
+@effect("submit")
+def _on_submit(context: TransitionContext) -> None:
+    proposal = context.proposal
+    proposal.reference = next_reference(proposal, context.now)
+    proposal.submitted_at = context.now
+    proposal.submission_checksum = submission_checksum(proposal)
+    proposal.unsaved_inputs = {}
+
+
+@effect("submit_full_proposal")
+def _on_submit_full(context: TransitionContext) -> None:
+    proposal = context.proposal
+    proposal.full_submitted_at = context.now
+    proposal.submission_checksum = submission_checksum(proposal)
+    proposal.unsaved_inputs = {}

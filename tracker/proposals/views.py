@@ -1,0 +1,565 @@
+"""The applicant's pages: dashboard, the sectioned form, documents, submission, receipt."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+
+from tracker.core.time import local_today
+from tracker.core.web import applicant_required, get_or_404, restored_formdata
+from tracker.extensions import db
+from tracker.programmes.models import Call
+from tracker.proposals import operations as ops
+from tracker.proposals import sections
+from tracker.proposals.forms import (
+    SECTION_FORMS,
+    DocumentForm,
+    ReasonForm,
+    RespondForm,
+    SubmitForm,
+)
+from tracker.proposals.models import Attachment, AttachmentKind, ProjectType, Proposal
+from tracker.proposals.storage import ACCEPT_ATTRIBUTE, ALLOWED_LABEL, UploadRejected, path_for
+from tracker.workflow.operations import WorkflowError, options_for, perform_transition, workflow_for
+from tracker.workflow.timeline import timeline
+
+bp = Blueprint("proposals", __name__)
+
+
+def load_proposal(proposal_id: int) -> Proposal:
+    """The proposal, or 404 when it does not exist or is not the user's to see."""
+    proposal = get_or_404(Proposal, proposal_id)
+    if not ops.can_view(current_user, proposal):
+        abort(404)
+    return proposal
+
+
+def load_own_proposal(proposal_id: int) -> Proposal:
+    """A proposal of the user's organisation, or 404."""
+    proposal = get_or_404(Proposal, proposal_id)
+    if not ops.is_member(current_user, proposal):
+        abort(404)
+    return proposal
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    if not current_user.is_applicant:
+        if "review.queue" in current_app.view_functions and current_user.has_role(
+            "reviewer", "hrdd", "committee", "admin"
+        ):
+            return redirect(url_for("review.queue"))
+        if "reports.selections" in current_app.view_functions and current_user.has_role(
+            "reporting"
+        ):
+            return redirect(url_for("reports.selections"))
+        return render_template("proposals/staff_home.html")
+    proposals = list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.organisation_id == current_user.organisation_id)
+            .order_by(Proposal.updated_at.desc())
+            .options(selectinload(Proposal.call).selectinload(Call.programme))
+        )
+    )
+    return render_template("proposals/dashboard.html", proposals=proposals, calls=ops.open_calls())
+
+
+@bp.post("/calls/<int:call_id>/proposals")
+@applicant_required
+def create(call_id: int):
+    call = get_or_404(Call, call_id)
+    try:
+        proposal = ops.create_draft(call, current_user)
+    except ops.ProposalError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("proposals.dashboard"))
+    db.session.commit()
+    flash(
+        _("Your draft is started. Fill the sections in any order; each one saves on its own."),
+        "success",
+    )
+    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@applicant_required
+def show(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    stage = sections.stage_of(proposal)
+    return render_template(
+        "proposals/show.html",
+        proposal=proposal,
+        workflow=workflow_for(proposal),
+        stage=stage,
+        overview=sections.overview(proposal, stage, local_today()),
+        editable=ops.can_edit(current_user, proposal),
+        editable_sections=ops.editable_sections(proposal),
+        options={o.transition.key: o for o in options_for(proposal, current_user)},
+        entries=timeline(proposal, for_applicant=True),
+        withdraw_form=ReasonForm(version=proposal.version),
+    )
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+def _form_kwargs(section: str, proposal: Proposal) -> dict:
+    if section == "project":
+        from tracker.programmes.operations import active_sectors
+
+        sectors = proposal.call.sectors or active_sectors()
+        return {"sectors": sectors}
+    return {}
+
+
+def _initial_data(section: str, proposal: Proposal) -> dict:
+    if section == "partners":
+        rows = [
+            {
+                "name": p.name,
+                "country": p.country,
+                "kind": p.kind.value,
+                "is_local": "local" if p.is_local else "eu",
+                "role_description": p.role_description,
+            }
+            for p in proposal.partners
+        ]
+        return {"partners": rows}
+    if section == "hrdd":
+        steps = []
+        for step in sections.HRDD_STEPS:
+            answer = proposal.answer_for(step)
+            steps.append(
+                {
+                    "answer": answer.answer if answer else "",
+                    "evidence": answer.evidence if answer else "",
+                }
+            )
+        return {"steps": steps}
+    if section == "declarations":
+        return {
+            "declared_accuracy": proposal.declared_accuracy,
+            "accept_clause": proposal.accepted_clause_version_id is not None,
+            "declared_de_minimis": proposal.declared_de_minimis,
+            "declared_data_protection": proposal.declared_data_protection,
+        }
+    return {}
+
+
+def _visible_fields(section: str, proposal: Proposal) -> tuple[str, ...]:
+    """The fields the page shows (a two-stage draft shows only the concept-note project fields)."""
+    if section == "project" and sections.stage_of(proposal) == sections.CONCEPT:
+        return sections.CONCEPT_PROJECT_FIELDS
+    return ops.SIMPLE_SECTIONS.get(section, ())
+
+
+def _build_form(section: str, proposal: Proposal, formdata=None):
+    cls = SECTION_FORMS[section]
+    kwargs = _form_kwargs(section, proposal)
+    if formdata is not None:
+        return cls(formdata=formdata, **kwargs)
+    if section in ops.SIMPLE_SECTIONS:
+        form = cls(formdata=None, obj=proposal, **kwargs)
+    else:
+        form = cls(formdata=None, data=_initial_data(section, proposal), **kwargs)
+    form.version.data = proposal.version
+    return form
+
+
+def _convert(name: str, value):
+    if value == "":
+        return None
+    if name == "sector_id":
+        return int(value) if value else None
+    if name == "project_type":
+        return ProjectType(value) if value else None
+    return value
+
+
+def _extract(section: str, form, proposal: Proposal) -> tuple[dict, dict]:
+    """Split the posted form into values to store and raw inputs to keep for later."""
+    posted = request.form.to_dict(flat=False)
+    posted.pop("csrf_token", None)
+    posted.pop("version", None)
+    if section in ops.SIMPLE_SECTIONS:
+        values, unsaved = {}, {}
+        for name in _visible_fields(section, proposal):
+            field = form[name]
+            if field.errors:
+                unsaved[name] = posted.get(name, [])
+            else:
+                values[name] = _convert(name, field.data)
+        return values, unsaved
+    if form.errors:
+        return {}, posted
+    if section == "partners":
+        return {"partners": form.cleaned()}, {}
+    if section == "hrdd":
+        return {"steps": form.cleaned()}, {}
+    return {
+        name: form[name].data for name in form._fields if name not in ("csrf_token", "version")
+    }, {}
+
+
+def _apply_unsaved(section: str, form, proposal: Proposal):
+    """Show what could not be saved last time, with its error, in place of the stored value."""
+    kept = (proposal.unsaved_inputs or {}).get(section)
+    if not kept:
+        return form
+    if section in ops.SIMPLE_SECTIONS:
+        for name, values in kept.items():
+            if name in form._fields:
+                form[name].process(MultiDict([(name, v) for v in values]))
+                form[name].validate(form)
+        return form
+    rebuilt = _build_form(
+        section, proposal, formdata=MultiDict([(k, v) for k, vs in kept.items() for v in vs])
+    )
+    rebuilt.validate()
+    rebuilt.version.data = proposal.version
+    return rebuilt
+
+
+def _next_section(proposal: Proposal, section: str) -> str | None:
+    keys = [s.key for s in sections.SECTIONS if s.key in ops.editable_sections(proposal)]
+    if section in keys and keys.index(section) + 1 < len(keys):
+        return keys[keys.index(section) + 1]
+    return None
+
+
+@bp.route("/proposals/<int:proposal_id>/sections/<section>", methods=["GET", "POST"])
+@applicant_required
+def edit_section(proposal_id: int, section: str):
+    proposal = load_own_proposal(proposal_id)
+    if section == "documents":
+        return redirect(url_for("proposals.documents", proposal_id=proposal.id))
+    info = sections.section_by_key(section)
+    if info is None or section not in SECTION_FORMS:
+        abort(404)
+    try:
+        ops.require_edit(current_user, proposal, section)
+    except ops.ProposalError as error:
+        flash(error.message, "warning")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+
+    if request.method == "POST":
+        form = _build_form(section, proposal, formdata=request.form)
+        form.validate()
+        values, unsaved = _extract(section, form, proposal)
+        try:
+            ops.save_section(
+                proposal,
+                section,
+                values,
+                current_user,
+                expected_version=form.version.data,
+                unsaved=unsaved,
+            )
+        except (WorkflowError, ops.ProposalError) as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return _render_section(proposal, info, form), 409
+        db.session.commit()
+        if unsaved:
+            flash(
+                _(
+                    "Saved, except the fields marked below. What you typed there is kept: correct it "
+                    "and save again."
+                ),
+                "warning",
+            )
+            form.version.data = proposal.version
+            return _render_section(proposal, info, form), 422
+        flash(_("%(section)s saved.", section=info.title), "success")
+        following = _next_section(proposal, section)
+        if request.form.get("continue") and following:
+            return redirect(
+                url_for("proposals.edit_section", proposal_id=proposal.id, section=following)
+            )
+        return redirect(url_for("proposals.edit_section", proposal_id=proposal.id, section=section))
+
+    restored = restored_formdata()
+    if restored is not None:
+        form = _build_form(section, proposal, formdata=restored)
+        form.version.data = proposal.version
+        flash(
+            _(
+                "This is what you typed before your session expired. It is not saved yet: check it and save."
+            ),
+            "warning",
+        )
+    else:
+        form = _apply_unsaved(section, _build_form(section, proposal), proposal)
+    return _render_section(proposal, info, form)
+
+
+def _render_section(proposal: Proposal, info, form):
+    stage = sections.stage_of(proposal)
+    today = local_today()
+    context = {
+        "proposal": proposal,
+        "section": info,
+        "form": form,
+        "stage": stage,
+        "visible": _visible_fields(info.key, proposal),
+        "problems": sections.problems_for(proposal, info.key, stage, today),
+        "overview": sections.overview(proposal, stage, today),
+        "editable_sections": ops.editable_sections(proposal),
+        "next_section": _next_section(proposal, info.key),
+    }
+    if info.key == "declarations":
+        context["clause"] = ops.current_clause()
+    if info.key == "budget":
+        from tracker.proposals import eligibility
+
+        context["max_grant"] = eligibility.max_grant(proposal, proposal.call)
+        context["ceiling"] = eligibility.ceiling_for(proposal, proposal.call)
+    if info.key == "hrdd":
+        context["steps"] = sections.HRDD_STEPS
+    return render_template(f"proposals/sections/{info.key}.html", **context)
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+@bp.route("/proposals/<int:proposal_id>/documents", methods=["GET", "POST"])
+@applicant_required
+def documents(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    editable = ops.can_edit(current_user, proposal) and "documents" in ops.editable_sections(
+        proposal
+    )
+    form = DocumentForm(version=proposal.version)
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            flash(_("Documents can no longer be changed."), "warning")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+        if form.validate_on_submit():
+            upload = form.file.data
+            try:
+                ops.add_attachment(
+                    proposal,
+                    AttachmentKind(form.kind.data),
+                    upload.stream,
+                    upload.filename or "",
+                    current_user,
+                    expected_version=form.version.data,
+                )
+            except UploadRejected as error:
+                db.session.rollback()
+                form.file.errors.append(error.message)
+                status = 422
+            except (WorkflowError, ops.ProposalError) as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+                status = 409
+            else:
+                db.session.commit()
+                flash(_("“%(name)s” uploaded.", name=upload.filename), "success")
+                return redirect(url_for("proposals.documents", proposal_id=proposal.id))
+        else:
+            status = 422
+        form.version.data = proposal.version
+    stage = sections.stage_of(proposal)
+    return render_template(
+        "proposals/sections/documents.html",
+        proposal=proposal,
+        section=sections.section_by_key("documents"),
+        form=form,
+        editable=editable,
+        accept=ACCEPT_ATTRIBUTE,
+        allowed=ALLOWED_LABEL,
+        max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
+        problems=sections.problems_for(proposal, "documents", stage, local_today()),
+        overview=sections.overview(proposal, stage, local_today()),
+        editable_sections=ops.editable_sections(proposal),
+        next_section=_next_section(proposal, "documents"),
+    ), status
+
+
+@bp.post("/proposals/<int:proposal_id>/documents/<int:attachment_id>/delete")
+@applicant_required
+def delete_document(proposal_id: int, attachment_id: int):
+    proposal = load_own_proposal(proposal_id)
+    attachment = get_or_404(Attachment, attachment_id)
+    if attachment.proposal_id != proposal.id:
+        abort(404)
+    try:
+        ops.remove_attachment(
+            attachment, current_user, expected_version=request.form.get("version", type=int)
+        )
+    except (WorkflowError, ops.ProposalError) as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Document removed."), "info")
+    return redirect(url_for("proposals.documents", proposal_id=proposal.id))
+
+
+@bp.get("/proposals/<int:proposal_id>/documents/<int:attachment_id>")
+@login_required
+def download(proposal_id: int, attachment_id: int):
+    proposal = load_proposal(proposal_id)
+    attachment = get_or_404(Attachment, attachment_id)
+    if attachment.proposal_id != proposal.id:
+        abort(404)
+    path = path_for(attachment.stored_name)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- submission, withdrawal, answers ---------------------------------------------------------
+
+
+def _submit_key(proposal: Proposal) -> str:
+    return "submit_full_proposal" if proposal.status == "full_proposal" else "submit"
+
+
+@bp.route("/proposals/<int:proposal_id>/submit", methods=["GET", "POST"])
+@applicant_required
+def submit(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    key = _submit_key(proposal)
+    option = next((o for o in options_for(proposal, current_user) if o.transition.key == key), None)
+    if option is None:
+        flash(_("This proposal cannot be submitted in its current state."), "warning")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    form = SubmitForm(version=proposal.version)
+    if form.validate_on_submit():
+        try:
+            perform_transition(proposal, key, current_user, expected_version=form.version.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("proposals.submit", proposal_id=proposal.id))
+        db.session.commit()
+        flash(_("Submitted. Keep the receipt below."), "success")
+        return redirect(url_for("proposals.receipt", proposal_id=proposal.id))
+    stage = sections.stage_of(proposal)
+    return render_template(
+        "proposals/submit.html",
+        proposal=proposal,
+        option=option,
+        form=form,
+        stage=stage,
+        overview=sections.overview(proposal, stage, local_today()),
+    )
+
+
+@bp.get("/proposals/<int:proposal_id>/receipt")
+@applicant_required
+def receipt(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    if proposal.submitted_at is None:
+        abort(404)
+    documents = [a for a in proposal.attachments if a.status_change_id is None]
+    return render_template("proposals/receipt.html", proposal=proposal, documents=documents)
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+@applicant_required
+def withdraw(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason to withdraw the proposal."), "danger")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    try:
+        perform_transition(
+            proposal,
+            "withdraw",
+            current_user,
+            expected_version=form.version.data,
+            comment=form.reason.data,
+        )
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The proposal was withdrawn."), "info")
+    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.route("/proposals/<int:proposal_id>/respond", methods=["GET", "POST"])
+@applicant_required
+def respond(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    if proposal.status != "info_requested":
+        flash(_("No information is requested at the moment."), "info")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    restored = restored_formdata()
+    form = (
+        RespondForm(formdata=restored)
+        if restored is not None
+        else RespondForm(version=proposal.version)
+    )
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            change = perform_transition(
+                proposal,
+                "respond",
+                current_user,
+                expected_version=form.version.data,
+                comment=form.reason.data,
+            )
+            for upload in form.files.data or []:
+                if upload and upload.filename:
+                    ops.add_attachment(
+                        proposal,
+                        AttachmentKind.response,
+                        upload.stream,
+                        upload.filename,
+                        current_user,
+                        status_change_id=change.id,
+                    )
+        except UploadRejected as error:
+            db.session.rollback()
+            form.files.errors.append(error.message)
+            status = 422
+        except WorkflowError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Your answer was sent."), "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    elif request.method == "POST":
+        status = 422
+    request_row = next(
+        (e for e in timeline(proposal, for_applicant=True) if e.to_status == "info_requested"), None
+    )
+    return render_template(
+        "proposals/respond.html", proposal=proposal, form=form, request_entry=request_row
+    ), status
