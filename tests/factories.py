@@ -238,3 +238,176 @@ def fill(
 
 def organisation(name: str) -> Organisation:
     return db.session.scalar(sa.select(Organisation).where(Organisation.name == name))
+
+
+# --- the review pipeline ---------------------------------------------------------------------
+
+from tracker.review import operations as review_ops  # noqa: E402
+from tracker.review import rules as review_rules  # noqa: E402
+from tracker.workflow.operations import perform_transition  # noqa: E402
+
+
+def team() -> dict[str, User]:
+    """One account per staff role, plus a third reviewer and a second company."""
+    people = {role: staff(role) for role in ("reviewer", "hrdd", "committee", "reporting", "admin")}
+    people["reviewer2"] = staff("reviewer", "reviewer2@agency.lu")
+    people["reviewer3"] = staff("reviewer", "reviewer3@agency.lu")
+    people["outsider"] = applicant("eve@other.lu", "Other S.A.")
+    return people
+
+
+def submitted(call_: Call, owner: User) -> Proposal:
+    proposal = fill(draft(call_, owner), owner)
+    perform_transition(proposal, "submit", owner)
+    return proposal
+
+
+def tick_checklist(proposal: Proposal, reviewer: User) -> None:
+    review_ops.record_screening(
+        proposal, reviewer, {key: (True, "") for key in review_rules.MANUAL_SCREENING_ITEMS}
+    )
+
+
+def assess_hrdd(proposal: Proposal, officer: User, decision: str = "conditions") -> None:
+    review_ops.save_hrdd_assessment(
+        proposal,
+        officer,
+        {
+            "exclusion_checked": True,
+            "exclusion_hit": False,
+            "risk_category": "B",
+            "clause_decision": decision,
+            "conditions": ["Action plan on working conditions before the first payment."]
+            if decision == "conditions"
+            else [],
+            "risks": {
+                key: (
+                    key == "labour",
+                    "medium" if key == "labour" else None,
+                    "medium" if key == "labour" else None,
+                    "",
+                )
+                for key in review_rules.SALIENT_RISKS
+            },
+        },
+    )
+
+
+def score(proposal: Proposal, reviewer: User, mark: int = 7) -> None:
+    if not review_ops.is_assigned(proposal, reviewer):
+        review_ops.assign_reviewer(proposal, reviewer, reviewer)
+    if review_ops.conflict_of(proposal, reviewer) is None:
+        review_ops.declare_conflict(proposal, reviewer, False)
+    review_ops.submit_score(proposal, reviewer, {c.key: mark for c in review_rules.CRITERIA})
+
+
+def complete_contract(proposal: Proposal, reviewer: User) -> None:
+    contract = review_ops.contract_for(proposal)
+    granted = proposal.granted_eur
+    review_ops.save_contract(
+        contract,
+        proposal,
+        reviewer,
+        {
+            "number": f"{proposal.reference}-A",
+            "granted_eur": granted,
+            "start_date": date.today() + timedelta(days=30),
+            "end_date": date.today() + timedelta(days=760),
+            "clause_version": clause(),
+            "conditions": list(contract.conditions),
+            "agency_signed_on": date.today(),
+            "company_signed_on": date.today(),
+            "instalments": [(i.label, i.percent, i.amount_eur) for i in contract.instalments],
+        },
+    )
+
+
+def prepare_for(proposal: Proposal, people: dict[str, User]) -> None:
+    """Satisfy the guards of the ways out of the proposal's current state."""
+    if proposal.status == "screening":
+        tick_checklist(proposal, people["reviewer"])
+    elif proposal.status == "hrdd_review":
+        assess_hrdd(proposal, people["hrdd"])
+    elif proposal.status == "evaluation":
+        score(proposal, people["reviewer"], 7)
+        score(proposal, people["reviewer2"], 8)
+    elif proposal.status == "full_proposal":
+        owner = proposal.created_by
+        fill(proposal, owner, sections=("project", "hrdd", "documents", "declarations"))
+    elif proposal.status == "contracting":
+        complete_contract(proposal, people["reviewer"])
+
+
+# The path to each state: (transition, role) steps from a submitted proposal.
+def path_to(state: str, two_stage: bool) -> list[tuple[str, str]]:
+    screening = [("start_screening", "reviewer"), ("pass_screening", "reviewer")]
+    if two_stage:
+        screening += [("preselect", "committee"), ("submit_full_proposal", "owner")]
+    paths = {
+        "draft": None,
+        "submitted": [],
+        "screening": [("start_screening", "reviewer")],
+        "preselection": [("start_screening", "reviewer"), ("pass_screening", "reviewer")],
+        "full_proposal": [
+            ("start_screening", "reviewer"),
+            ("pass_screening", "reviewer"),
+            ("preselect", "committee"),
+        ],
+        "hrdd_review": screening,
+        "evaluation": [*screening, ("clear_hrdd", "hrdd")],
+        "selection": [*screening, ("clear_hrdd", "hrdd"), ("complete_evaluation", "reviewer")],
+        "reserve": [
+            *screening,
+            ("clear_hrdd", "hrdd"),
+            ("complete_evaluation", "reviewer"),
+            ("reserve", "committee"),
+        ],
+        "selected": [
+            *screening,
+            ("clear_hrdd", "hrdd"),
+            ("complete_evaluation", "reviewer"),
+            ("select", "committee"),
+        ],
+        "contracting": [
+            *screening,
+            ("clear_hrdd", "hrdd"),
+            ("complete_evaluation", "reviewer"),
+            ("select", "committee"),
+            ("start_contracting", "reviewer"),
+        ],
+        "contracted": [
+            *screening,
+            ("clear_hrdd", "hrdd"),
+            ("complete_evaluation", "reviewer"),
+            ("select", "committee"),
+            ("start_contracting", "reviewer"),
+            ("sign_contract", "reviewer"),
+        ],
+        "info_requested": [("start_screening", "reviewer"), ("request_information", "reviewer")],
+        "rejected": [("start_screening", "reviewer"), ("reject_screening", "reviewer")],
+        "withdrawn": [("withdraw", "owner")],
+    }
+    return paths[state]
+
+
+INPUTS = {"select": {"granted_eur": "150000.00"}}
+
+
+def take(proposal: Proposal, key: str, actor: User):
+    return perform_transition(
+        proposal, key, actor, comment=f"Because of {key}.", data=INPUTS.get(key, {})
+    )
+
+
+def bring_to(state: str, call_: Call, owner: User, people: dict[str, User]) -> Proposal:
+    """A proposal in the given state, reached through the workflow, ready for its next step."""
+    if state == "draft":
+        proposal = fill(draft(call_, owner), owner)
+    else:
+        proposal = submitted(call_, owner)
+        for key, role in path_to(state, call_.workflow_key == TWO_STAGE.key):
+            prepare_for(proposal, people)
+            take(proposal, key, owner if role == "owner" else people[role])
+    prepare_for(proposal, people)
+    db.session.flush()
+    return proposal

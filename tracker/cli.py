@@ -137,15 +137,13 @@ def demo():
 @with_appcontext
 def load_demo_command(if_empty):
     """Load the demo programme, calls, accounts and history."""
-    from tracker.demo import DEMO_PASSWORD, database_is_empty, load_demo
+    from tracker.demo import database_is_empty, load_demo
 
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo data not loaded.")
         return
-    accounts = load_demo()
-    click.echo(f"Demo data loaded. Demo accounts (password for all: {DEMO_PASSWORD}):")
-    for email, roles in accounts:
-        click.echo(f"  {email:32} {roles}")
+    load_demo()
+    click.echo("Demo data loaded.")
 
 
 @demo.command("accounts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -108,7 +108,7 @@ def register(app: Flask) -> None:
         from flask_login import current_user
 
         unread = 0
-        if current_user.is_authenticated:
+        if has_request_context() and current_user and current_user.is_authenticated:
             from tracker.notifications.operations import unread_count
 
             unread = unread_count(current_user)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.core.time import to_local, utcnow
@@ -250,20 +251,22 @@ def perform_transition(
     from_status = proposal.status
     proposal.status = target
     proposal.updated_at = context.now
-    change = append_change(
-        proposal,
-        from_status=from_status,
-        to_status=target,
-        transition=key,
-        actor_id=actor.id,
-        comment=comment,
-        internal_note=(note or "").strip(),
-        at=context.now,
-        previous=previous,
-    )
     try:
+        # The versioned UPDATE goes first: a concurrent change makes it fail here, cleanly.
         db.session.flush()
-    except StaleDataError:
+        change = append_change(
+            proposal,
+            from_status=from_status,
+            to_status=target,
+            transition=key,
+            actor_id=actor.id,
+            comment=comment,
+            internal_note=(note or "").strip(),
+            at=context.now,
+            previous=previous,
+        )
+        db.session.flush()
+    except (StaleDataError, IntegrityError):
         db.session.rollback()
         raise StaleProposal(
             _(

@@ -1,0 +1,312 @@
+"""The staff side through the web: access, queue filters and exports, stage panels, timelines."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from tests import factories as f
+from tests.web import Web, text
+from tracker.extensions import db
+from tracker.proposals.models import Proposal
+
+
+@contextlib.contextmanager
+def count_queries(app):
+    counter = {"n": 0}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        counter["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def people(app):
+    with app.app_context():
+        team = f.team()
+        team["owner"] = f.applicant()
+        db.session.commit()
+        return {name: user.email for name, user in team.items()}
+
+
+def make(app, state, n=1, **call_settings):
+    with app.app_context():
+        from tracker.auth.models import User
+
+        users = {u.email: u for u in db.session.scalars(sa.select(User))}
+        people = {
+            "reviewer": users["reviewer@agency.lu"],
+            "reviewer2": users["reviewer2@agency.lu"],
+            "reviewer3": users["reviewer3@agency.lu"],
+            "hrdd": users["hrdd@agency.lu"],
+            "committee": users["committee@agency.lu"],
+            "admin": users["admin@agency.lu"],
+        }
+        call = f.call(**call_settings)
+        ids = [f.bring_to(state, call, users["anna@company.lu"], people).id for _ in range(n)]
+        db.session.commit()
+        return ids
+
+
+def signed_in(app, email):
+    web = Web(app.test_client())
+    web.login(email)
+    return web
+
+
+def test_staff_pages_are_for_staff_only(app, people):
+    [proposal_id] = make(app, "screening")
+    applicant = signed_in(app, "anna@company.lu")
+    assert applicant.get("/review/proposals").status_code == 403
+    assert applicant.get(f"/review/proposals/{proposal_id}").status_code == 403
+    assert (
+        applicant.post(f"/review/proposals/{proposal_id}/transitions/pass_screening").status_code
+        == 403
+    )
+    assert applicant.get("/review/proposals.csv").status_code == 403
+    reporting = signed_in(app, "reporting@agency.lu")
+    assert reporting.get(f"/review/proposals/{proposal_id}").status_code == 200
+    assert reporting.post(f"/review/proposals/{proposal_id}/screening").status_code == 403
+
+
+def test_drafts_and_unknown_ids_are_not_found(app, people):
+    [draft_id] = make(app, "draft")
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    assert reviewer.get(f"/review/proposals/{draft_id}").status_code == 404
+    assert reviewer.get("/review/proposals/999999").status_code == 404
+
+
+def test_only_the_transitions_the_user_may_take_are_offered(app, people):
+    [proposal_id] = make(app, "screening")
+    reviewer_page = text(
+        signed_in(app, "reviewer@agency.lu").get(f"/review/proposals/{proposal_id}")
+    )
+    assert 'id="action-pass_screening"' in reviewer_page
+    assert 'id="action-reject_screening"' in reviewer_page
+    committee_page = text(
+        signed_in(app, "committee@agency.lu").get(f"/review/proposals/{proposal_id}")
+    )
+    assert 'id="action-' not in committee_page
+    assert "Nothing for your role at this stage." in committee_page
+
+
+def test_a_transition_through_the_web_writes_history_and_a_stale_page_is_refused(app, people):
+    [proposal_id] = make(app, "screening")
+    with app.app_context():
+        version = db.session.get(Proposal, proposal_id).version
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    other = signed_in(app, "admin@agency.lu")
+    response = reviewer.post(
+        f"/review/proposals/{proposal_id}/transitions/request_information",
+        {
+            "version": version,
+            "comment": "Please send the 2025 accounts.",
+            "note": "Turnover looks inflated.",
+        },
+    )
+    assert response.status_code == 302
+    stale = other.post(
+        f"/review/proposals/{proposal_id}/transitions/reject_screening",
+        {"version": version, "comment": "Not eligible."},
+        follow_redirects=True,
+    )
+    assert "changed after you opened the page" in text(stale)
+    assert "Information requested" in text(stale)
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).status == "info_requested"
+
+
+def test_the_applicant_timeline_shows_public_steps_and_no_internal_notes(app, people):
+    [proposal_id] = make(app, "screening")
+    with app.app_context():
+        version = db.session.get(Proposal, proposal_id).version
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    reviewer.post(
+        f"/review/proposals/{proposal_id}/transitions/request_information",
+        {
+            "version": version,
+            "comment": "Please send the 2025 accounts.",
+            "note": "Turnover looks inflated.",
+        },
+    )
+    applicant = signed_in(app, "anna@company.lu")
+    page = text(applicant.get(f"/proposals/{proposal_id}"))
+    assert "Please send the 2025 accounts." in page
+    assert "Turnover looks inflated." not in page
+    assert (
+        "Rui" not in page and "Reviewer" not in page.split("History", 1)[1]
+    )  # staff names stay internal
+    staff_page = text(reviewer.get(f"/review/proposals/{proposal_id}"))
+    assert "Turnover looks inflated." in staff_page
+
+    with app.app_context():
+        version = db.session.get(Proposal, proposal_id).version
+    answer = applicant.post(
+        f"/proposals/{proposal_id}/respond",
+        {
+            "version": version,
+            "reason": "Attached.",
+            "files": (io.BytesIO(f.PDF_BYTES), "accounts-2025.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 302
+    page = text(applicant.get(f"/proposals/{proposal_id}"))
+    assert "Answer sent" in page and "accounts-2025.pdf" in page
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).status == "screening"
+
+
+def test_queue_filters_counts_sorting_and_bad_arguments(app, people):
+    make(app, "submitted", 3)
+    make(app, "screening", 2, title="Second call")
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    page = text(reviewer.get("/review/proposals"))
+    assert "5 proposals match." in page
+    assert re.search(r'id="count-submitted">3<', page) and re.search(
+        r'id="count-screening">2<', page
+    )
+    filtered = text(reviewer.get("/review/proposals?status=screening"))
+    assert "2 proposals match." in filtered
+    assert "3 proposals match." in text(reviewer.get("/review/proposals?q=bpf-&status=submitted"))
+    assert "0 proposals match." in text(reviewer.get("/review/proposals?country=BR"))
+    assert "5 proposals match." in text(reviewer.get("/review/proposals?country=VN"))
+    nonsense = reviewer.get(
+        "/review/proposals?page=abc&call=%27;drop&sort=evil&per_page=7&reviewer=-1"
+    )
+    assert nonsense.status_code == 200
+    assert "5 proposals match." in text(nonsense)
+    sorted_page = text(reviewer.get("/review/proposals?sort=reference&dir=asc"))
+    references = re.findall(r">(BPF-\d{4}-\d{3})<", sorted_page)
+    assert references == sorted(references)
+
+
+def test_queue_filter_by_assigned_reviewer(app, people):
+    [evaluated, _other] = make(app, "evaluation", 2)
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    with app.app_context():
+        from tracker.auth.models import User
+
+        reviewer3 = db.session.scalar(sa.select(User).where(User.email == "reviewer3@agency.lu"))
+        f.review_ops.assign_reviewer(db.session.get(Proposal, evaluated), reviewer3, reviewer3)
+        db.session.commit()
+        reviewer3_id = reviewer3.id
+    page = text(reviewer.get(f"/review/proposals?reviewer={reviewer3_id}"))
+    assert "1 proposals match." in page
+
+
+def test_exports_follow_the_filter_and_neutralise_formulas(app, people):
+    [first, _second] = make(app, "submitted", 2)
+    with app.app_context():
+        proposal = db.session.get(Proposal, first)
+        proposal.title = '=HYPERLINK("http://evil.example")'
+        db.session.commit()
+        reference = proposal.reference
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    response = reviewer.get(f"/review/proposals.csv?q={reference}")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(text(response))))
+    assert rows[0][:3] == ["Reference", "Title", "Programme"]
+    assert len(rows) == 2 and rows[1][0] == reference
+    assert rows[1][1].startswith("'=")
+    workbook = load_workbook(io.BytesIO(reviewer.get("/review/proposals.xlsx").data))
+    sheet = workbook["Proposals"]
+    assert sheet.max_row == 3
+    titles = [sheet.cell(row=r, column=2).value for r in (2, 3)]
+    assert any(t.startswith("'=") for t in titles)
+    requested = sheet.cell(row=2, column=12)
+    assert requested.value == 150000 and "€" in requested.number_format
+
+
+def test_queue_query_count_is_the_same_for_5_and_50_proposals(app, people):
+    counts = {}
+    for size in (5, 50):
+        ids = make(app, "evaluation", size, title=f"Call of {size}")
+        with app.app_context():
+            call_id = db.session.get(Proposal, ids[0]).call_id
+        reviewer = signed_in(app, "reviewer@agency.lu")
+        with count_queries(app) as counter:
+            response = reviewer.get(f"/review/proposals?call={call_id}&per_page=100")
+        assert text(response).count('href="/review/proposals/') == size
+        counts[size] = counter["n"]
+    assert counts[5] == counts[50], counts
+
+
+def test_proposal_page_query_count_does_not_grow_with_its_history(app, people):
+    short, long_ = make(app, "evaluation", 2)
+    with app.app_context():
+        from tracker.auth.models import User
+
+        reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer@agency.lu"))
+        owner = db.session.scalar(sa.select(User).where(User.email == "anna@company.lu"))
+        proposal = db.session.get(Proposal, long_)
+        for _ in range(6):  # twelve more history rows, with documents sent along
+            f.take(proposal, "request_information", reviewer)
+            change = f.take(proposal, "respond", owner)
+            f.proposal_ops.add_attachment(
+                proposal,
+                f.AttachmentKind.response,
+                io.BytesIO(f.PDF_BYTES),
+                "a.pdf",
+                owner,
+                status_change_id=change.id,
+            )
+        db.session.commit()
+    web = signed_in(app, "reviewer@agency.lu")
+    counts = {}
+    for name, proposal_id in (("short", short), ("long", long_)):
+        with count_queries(app) as counter:
+            assert web.get(f"/review/proposals/{proposal_id}").status_code == 200
+        counts[name] = counter["n"]
+    assert counts["short"] == counts["long"], counts
+
+
+@pytest.mark.parametrize(
+    ("state", "key", "email", "two_stage"),
+    [
+        ("screening", "reject_screening", "reviewer@agency.lu", False),
+        ("preselection", "reject_preselection", "committee@agency.lu", True),
+        ("hrdd_review", "reject_hrdd", "hrdd@agency.lu", False),
+        ("evaluation", "reject_evaluation", "reviewer@agency.lu", False),
+        ("selection", "reject_selection", "committee@agency.lu", False),
+        ("reserve", "reject_selection", "committee@agency.lu", False),
+        ("selected", "cancel", "reviewer@agency.lu", False),
+        ("contracting", "cancel", "admin@agency.lu", True),
+    ],
+)
+def test_rejection_at_each_stage_reaches_the_applicant(app, people, state, key, email, two_stage):
+    [proposal_id] = make(app, state, two_stage=two_stage)
+    with app.app_context():
+        version = db.session.get(Proposal, proposal_id).version
+    staff = signed_in(app, email)
+    missing_reason = staff.post(
+        f"/review/proposals/{proposal_id}/transitions/{key}",
+        {"version": version},
+        follow_redirects=True,
+    )
+    assert "is required" in text(missing_reason)
+    reason = f"Not retained at {state}: the market analysis is missing."
+    staff.post(
+        f"/review/proposals/{proposal_id}/transitions/{key}",
+        {"version": version, "comment": reason},
+    )
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).status == "rejected"
+    applicant_page = text(signed_in(app, "anna@company.lu").get(f"/proposals/{proposal_id}"))
+    assert reason in applicant_page
+    assert "Not retained" in applicant_page
+    notifications = text(signed_in(app, "anna@company.lu").get("/notifications/"))
+    assert reason in notifications

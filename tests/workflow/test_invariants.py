@@ -1,0 +1,242 @@
+"""Random sequences of actions by random roles never break the workflow's invariants."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from tests import factories as f
+from tracker.extensions import db
+from tracker.review import operations as review_ops
+from tracker.review.models import ClauseDecision
+from tracker.workflow.definitions import WORKFLOWS
+from tracker.workflow.models import StatusChange
+from tracker.workflow.operations import WorkflowError, options_for, perform_transition
+
+ROLES = (
+    "owner",
+    "outsider",
+    "reviewer",
+    "reviewer2",
+    "reviewer3",
+    "hrdd",
+    "committee",
+    "reporting",
+    "admin",
+)
+TERMINAL = {"rejected", "withdrawn"}
+
+
+def machine_for(people, calls):
+    class ProposalLife(RuleBasedStateMachine):
+        """One proposal, pushed around by anyone trying anything."""
+
+        @initialize(two_stage=st.booleans())
+        def start(self, two_stage):
+            call = calls[two_stage]
+            self.proposal = f.submitted(call, people["owner"])
+            db.session.commit()
+            self.workflow = WORKFLOWS[call.workflow_key]
+            self.terminal_seen = None
+
+        @rule(
+            key=st.sampled_from(sorted({k for w in WORKFLOWS.values() for k in w.transitions})),
+            role=st.sampled_from(ROLES),
+            reason=st.sampled_from(["", "Because."]),
+            amount=st.sampled_from(["100000.00", "150000.00", "999999.00", "", "abc"]),
+        )
+        def try_transition(self, key, role, reason, amount):
+            try:
+                perform_transition(
+                    self.proposal, key, people[role], comment=reason, data={"granted_eur": amount}
+                )
+                db.session.commit()
+            except (WorkflowError, KeyError):
+                db.session.rollback()
+
+        @rule(data=st.data())
+        def take_an_offered_step(self, data):
+            """What some role is offered on its page right now (so that runs get deep)."""
+            offered = [
+                (role, option)
+                for role in ROLES
+                for option in options_for(self.proposal, people[role])
+                if option.available
+            ]
+            if not offered:
+                return
+            # Mostly forward, sometimes out: runs should reach contracting, not stop at the first no.
+            forward = [pair for pair in offered if pair[1].transition.target not in TERMINAL]
+            pool = forward * 4 + offered if forward else offered
+            role, option = data.draw(st.randoms(use_true_random=False)).choice(pool)
+            try:
+                perform_transition(
+                    self.proposal,
+                    option.transition.key,
+                    people[role],
+                    comment="Reason.",
+                    data={"granted_eur": "120000.00"},
+                )
+                db.session.commit()
+            except WorkflowError:
+                db.session.rollback()
+
+        @rule(steps=st.integers(1, 15), rnd=st.randoms(use_true_random=False))
+        def walk_forward(self, steps, rnd):
+            """Several stages in one go: record what each needs, then take an offered step."""
+            for _ in range(steps):
+                self.prepare_the_stage()
+                offered = [
+                    (role, option)
+                    for role in ROLES
+                    for option in options_for(self.proposal, people[role])
+                    if option.available and option.transition.target not in TERMINAL
+                ]
+                if not offered:
+                    return
+                role, option = rnd.choice(offered)
+                try:
+                    perform_transition(
+                        self.proposal,
+                        option.transition.key,
+                        people[role],
+                        comment="Reason.",
+                        data={"granted_eur": rnd.choice(["120000.00", "150000.00"])},
+                    )
+                    db.session.commit()
+                except WorkflowError:
+                    db.session.rollback()
+
+        @rule()
+        def prepare_the_stage(self):
+            """Record what the current stage needs (checklist, assessment, scores, contract)."""
+            try:
+                f.prepare_for(self.proposal, people)
+                db.session.commit()
+            except (review_ops.ReviewError, WorkflowError):
+                db.session.rollback()
+
+        @rule(data=st.data())
+        def do_review_work(self, data):
+            """Whatever the current stage lets someone record (or tries to, out of turn)."""
+            try:
+                choice = data.draw(
+                    st.sampled_from(
+                        ["tick", "assess", "refuse", "score", "diverge", "contract", "conflict"]
+                    )
+                )
+                if choice == "tick":
+                    f.tick_checklist(self.proposal, people["reviewer"])
+                elif choice in ("assess", "refuse"):
+                    f.assess_hrdd(
+                        self.proposal,
+                        people["hrdd"],
+                        "refused" if choice == "refuse" else "conditions",
+                    )
+                elif choice == "score":
+                    f.score(
+                        self.proposal,
+                        people[data.draw(st.sampled_from(["reviewer", "reviewer2", "reviewer3"]))],
+                        data.draw(st.integers(0, 10)),
+                    )
+                elif choice == "diverge":
+                    f.score(self.proposal, people["reviewer"], 10)
+                    f.score(self.proposal, people["reviewer2"], 1)
+                elif choice == "contract":
+                    f.complete_contract(self.proposal, people["reviewer"])
+                else:
+                    review_ops.declare_conflict(
+                        self.proposal, people["committee"], data.draw(st.booleans()), "Family."
+                    )
+                db.session.commit()
+            except (review_ops.ReviewError, WorkflowError, KeyError, AttributeError, TypeError):
+                db.session.rollback()
+
+        @invariant()
+        def status_is_the_last_history_target(self):
+            last = db.session.scalar(
+                sa.select(StatusChange)
+                .where(StatusChange.proposal_id == self.proposal.id)
+                .order_by(StatusChange.seq.desc())
+                .limit(1)
+            )
+            db.session.refresh(self.proposal)
+            assert last.to_status == self.proposal.status
+
+        @invariant()
+        def terminal_states_stay_terminal(self):
+            status = self.proposal.status
+            if self.terminal_seen == "withdrawn":
+                assert status == "withdrawn"
+            # A rejection can only be undone by an administrator's reopen, which the history shows.
+            if self.terminal_seen == "rejected" and status != "rejected":
+                last = db.session.scalar(
+                    sa.select(StatusChange.transition)
+                    .where(
+                        StatusChange.proposal_id == self.proposal.id,
+                        StatusChange.from_status == "rejected",
+                    )
+                    .order_by(StatusChange.seq.desc())
+                    .limit(1)
+                )
+                assert last == "reopen"
+            if status in TERMINAL:
+                self.terminal_seen = status
+
+        @invariant()
+        def selected_means_hrdd_cleared_and_scored(self):
+            if self.proposal.status in ("selected", "contracting", "contracted"):
+                assessment = review_ops.hrdd_assessment(self.proposal)
+                assert (
+                    assessment is not None and assessment.clause_decision != ClauseDecision.refused
+                )
+                transitions = set(
+                    db.session.scalars(
+                        sa.select(StatusChange.transition).where(
+                            StatusChange.proposal_id == self.proposal.id
+                        )
+                    )
+                )
+                assert "clear_hrdd" in transitions
+                assert review_ops.score_summary(self.proposal).enough
+                assert self.proposal.granted_eur is not None and self.proposal.granted_eur > 0
+
+        @invariant()
+        def contracted_means_a_complete_signed_contract(self):
+            if self.proposal.status == "contracted":
+                contract = review_ops.contract_for(self.proposal)
+                assert contract is not None and contract.signed
+                assert contract.clause_text and contract.number
+                assert sum(i.amount_eur for i in contract.instalments) == contract.granted_eur
+
+    return ProposalLife
+
+
+def test_random_actions_keep_the_invariants(ctx):
+    random.seed(0)
+    people = f.team()
+    people["owner"] = f.applicant()
+    calls = {False: f.call(), True: f.call(two_stage=True)}
+    db.session.commit()
+    machine = machine_for(people, calls)
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=int(os.environ.get("TRACKER_HYPOTHESIS_EXAMPLES", "25")),
+            stateful_step_count=50,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The review pipeline: the staff queue, screening, HRDD review, scoring, selection, contracts."""

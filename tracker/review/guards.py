@@ -1,0 +1,126 @@
+"""Guards and effects of the review transitions, registered with the workflow service."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+
+from tracker.proposals import eligibility
+from tracker.review import operations as ops
+from tracker.review.models import ClauseDecision
+from tracker.workflow.operations import TransitionContext, effect, guard
+
+
+@guard("screening_passed")
+def _screening_passed(context: TransitionContext) -> list[str]:
+    return ops.screening_problems(context.proposal)
+
+
+@guard("hrdd_cleared")
+def _hrdd_cleared(context: TransitionContext) -> list[str]:
+    problems = ops.hrdd_problems(context.proposal)
+    assessment = ops.hrdd_assessment(context.proposal)
+    if assessment is not None and assessment.clause_decision == ClauseDecision.refused:
+        problems.append(_("The clause is refused: the proposal can only be rejected."))
+    return problems
+
+
+@guard("scores_complete")
+def _scores_complete(context: TransitionContext) -> list[str]:
+    summary = ops.score_summary(context.proposal)
+    if summary.enough:
+        return []
+    if summary.divergent:
+        return [_("The two scores differ by more than 30 %: a third reviewer must score.")]
+    return [
+        _(
+            "At least %(n)s scores are needed (%(have)s so far).",
+            n=summary.needed,
+            have=len(summary.totals),
+        )
+    ]
+
+
+@guard("no_conflict")
+def _no_conflict(context: TransitionContext) -> list[str]:
+    declaration = ops.conflict_of(context.proposal, context.actor)
+    if declaration is not None and declaration.has_conflict:
+        return [_("You declared a conflict of interest on this proposal.")]
+    return []
+
+
+@guard("selection_ready")
+def _selection_ready(context: TransitionContext) -> list[str]:
+    """A selected proposal has a cleared HRDD review and enough scores."""
+    proposal = context.proposal
+    problems = []
+    assessment = ops.hrdd_assessment(proposal)
+    cleared = any(row.transition == "clear_hrdd" for row in ops.history_rows(proposal.id))
+    if (
+        not cleared
+        or assessment is None
+        or assessment.clause_decision in (None, ClauseDecision.refused)
+    ):
+        problems.append(_("The HRDD review has not been cleared."))
+    if not ops.score_summary(proposal).enough:
+        problems.append(_("The evaluation does not have enough scores."))
+    return problems
+
+
+def granted_amount(context: TransitionContext) -> Decimal | None:
+    value = context.data.get("granted_eur")
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return None
+
+
+@guard("grant_within_limits")
+def _grant_within_limits(context: TransitionContext) -> list[str]:
+    if not context.with_inputs:
+        return []
+    proposal = context.proposal
+    amount = granted_amount(context)
+    if amount is None or amount <= 0:
+        return [_("Enter the amount granted.")]
+    problems = []
+    limit = eligibility.max_grant(proposal, proposal.call)
+    if limit is not None and amount > limit:
+        problems.append(
+            _(
+                "At most %(max)s can be granted (the call's rate and ceiling).",
+                max=eligibility.euros(limit),
+            )
+        )
+    if proposal.requested_eur is not None and amount > proposal.requested_eur:
+        problems.append(
+            _(
+                "The grant cannot exceed the amount requested (%(req)s).",
+                req=eligibility.euros(proposal.requested_eur),
+            )
+        )
+    return problems
+
+
+@guard("contract_complete")
+def _contract_complete(context: TransitionContext) -> list[str]:
+    today = context.now.astimezone(ops.LUXEMBOURG).date()
+    return ops.contract_problems(context.proposal, ops.contract_for(context.proposal), today)
+
+
+@effect("select")
+def _record_grant(context: TransitionContext) -> None:
+    context.proposal.granted_eur = granted_amount(context)
+
+
+@effect("start_contracting")
+def _prepare_contract(context: TransitionContext) -> None:
+    ops.prepare_contract(context.proposal)
+
+
+@effect("sign_contract")
+def _sign(context: TransitionContext) -> None:
+    ops.sign(context.proposal, ops.contract_for(context.proposal), context.now)

@@ -1,0 +1,626 @@
+"""Business rules of the review: screening, HRDD assessment, scoring, selection and contracts."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from tracker.auth.models import Role, User
+from tracker.core.db import CENT
+from tracker.core.time import LUXEMBOURG, local_today, utcnow
+from tracker.extensions import db
+from tracker.proposals import eligibility
+from tracker.proposals.models import Proposal
+from tracker.review import rules
+from tracker.review.models import (
+    ClauseDecision,
+    ConflictDeclaration,
+    Contract,
+    HrddAssessment,
+    HrddCondition,
+    HrddRisk,
+    Level,
+    PaymentInstalment,
+    ReviewerAssignment,
+    RiskCategory,
+    Score,
+    ScreeningItem,
+)
+from tracker.workflow.operations import check_version
+from tracker.workflow.timeline import history_rows
+
+log = logging.getLogger(__name__)
+
+
+class ReviewError(Exception):
+    """A review step that cannot be recorded; the message is for the reviewer."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+
+def _require(actor: User, *roles: str) -> None:
+    if not actor.has_role(Role.admin, *roles):
+        raise ReviewError(_("Your role does not allow this."))
+
+
+def _require_status(proposal: Proposal, *statuses: str) -> None:
+    if proposal.status not in statuses:
+        raise ReviewError(_("This can only be recorded while the proposal is in another stage."))
+
+
+def _touch(proposal: Proposal) -> None:
+    """Move the proposal's version so that pages showing the old state are refused."""
+    proposal.updated_at = utcnow()
+
+
+# --- screening -------------------------------------------------------------------------------
+
+
+@dataclass
+class ChecklistItem:
+    key: str
+    label: str
+    manual: bool
+    computed: bool | None  # for items computed from the data
+    detail: str
+    decision: ScreeningItem | None
+
+    @property
+    def met(self) -> bool | None:
+        if self.decision is not None:
+            return self.decision.met
+        return None if self.manual else self.computed
+
+    @property
+    def overridden(self) -> bool:
+        return not self.manual and self.decision is not None
+
+
+def screening_checklist(proposal: Proposal, today: date | None = None) -> list[ChecklistItem]:
+    """Every item of the eligibility checklist with its current outcome."""
+    today = today or local_today()
+    decisions = {item.key: item for item in screening_decisions(proposal)}
+    items = [
+        ChecklistItem(c.key, c.label, False, c.ok, c.detail, decisions.get(c.key))
+        for c in eligibility.all_checks(proposal, proposal.call, today)
+    ]
+    items += [
+        ChecklistItem(key, str(label), True, None, "", decisions.get(key))
+        for key, label in rules.MANUAL_SCREENING_ITEMS.items()
+    ]
+    return items
+
+
+def screening_decisions(proposal: Proposal) -> list[ScreeningItem]:
+    return list(
+        db.session.scalars(sa.select(ScreeningItem).where(ScreeningItem.proposal_id == proposal.id))
+    )
+
+
+def screening_problems(proposal: Proposal) -> list[str]:
+    """What keeps the checklist from letting the proposal pass."""
+    problems = []
+    for item in screening_checklist(proposal):
+        if item.met is None:
+            problems.append(_("Checklist: “%(item)s” is not resolved yet.", item=item.label))
+        elif item.met is False:
+            problems.append(_("Checklist: “%(item)s” is not met.", item=item.label))
+    return problems
+
+
+def record_screening(
+    proposal: Proposal,
+    actor: User,
+    decisions: dict[str, tuple[bool | None, str]],
+    expected_version: int | None = None,
+) -> None:
+    """Store the reviewer's ticks; overriding a computed check needs a note saying why."""
+    _require(actor, Role.reviewer)
+    _require_status(proposal, "screening")
+    check_version(proposal, expected_version)
+    checklist = {item.key: item for item in screening_checklist(proposal)}
+    existing = {item.key: item for item in screening_decisions(proposal)}
+    problems = []
+    for key, (met, note) in decisions.items():
+        item = checklist.get(key)
+        if item is None:
+            continue
+        note = (note or "").strip()
+        if not item.manual and met is not None and met != item.computed and not note:
+            problems.append(
+                _("“%(item)s”: say why the computed result is overridden.", item=item.label)
+            )
+            continue
+        row = existing.get(key)
+        keep_computed = not item.manual and (met is None or met == item.computed) and not note
+        if met is None or keep_computed:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        if row is None:
+            row = ScreeningItem(proposal_id=proposal.id, key=key)
+            db.session.add(row)
+        row.met, row.note, row.decided_by_id, row.decided_at = met, note, actor.id, utcnow()
+    if problems:
+        raise ReviewError(problems[0], problems)
+    _touch(proposal)
+
+
+# --- HRDD assessment -------------------------------------------------------------------------
+
+
+def hrdd_assessment(proposal: Proposal) -> HrddAssessment | None:
+    return db.session.get(HrddAssessment, proposal.id)
+
+
+def save_hrdd_assessment(
+    proposal: Proposal, actor: User, data: dict, expected_version: int | None = None
+):
+    """Record the HRDD officer's assessment (it may be saved incomplete and finished later)."""
+    _require(actor, Role.hrdd)
+    _require_status(proposal, "hrdd_review")
+    check_version(proposal, expected_version)
+    decision = ClauseDecision(data["clause_decision"]) if data.get("clause_decision") else None
+    conditions = [c.strip() for c in data.get("conditions", []) if c and c.strip()]
+    if data.get("exclusion_hit") and decision not in (None, ClauseDecision.refused):
+        raise ReviewError(_("An activity on the exclusion list means the clause is refused."))
+    if decision == ClauseDecision.conditions and not conditions:
+        raise ReviewError(_("List the specific conditions of the clause."))
+    assessment = hrdd_assessment(proposal)
+    if assessment is None:
+        assessment = HrddAssessment(proposal_id=proposal.id)
+        db.session.add(assessment)
+    assessment.exclusion_checked = bool(data.get("exclusion_checked"))
+    assessment.exclusion_hit = bool(data.get("exclusion_hit"))
+    assessment.exclusion_note = data.get("exclusion_note") or ""
+    assessment.risk_category = (
+        RiskCategory(data["risk_category"]) if data.get("risk_category") else None
+    )
+    assessment.clause_decision = decision
+    assessment.summary = data.get("summary") or ""
+    assessment.assessed_by_id = actor.id
+    assessment.updated_at = utcnow()
+    risks = {risk.risk_key: risk for risk in assessment.risks}
+    for key in rules.SALIENT_RISKS:
+        relevant, severity, likelihood, note = data.get("risks", {}).get(
+            key, (None, None, None, "")
+        )
+        risk = risks.get(key)
+        if risk is None:
+            risk = HrddRisk(risk_key=key)
+            assessment.risks.append(risk)
+        risk.relevant = relevant
+        risk.severity = Level(severity) if relevant and severity else None
+        risk.likelihood = Level(likelihood) if relevant and likelihood else None
+        risk.note = note or ""
+    assessment.conditions.clear()
+    db.session.flush()
+    if decision == ClauseDecision.conditions:
+        for position, text in enumerate(conditions, start=1):
+            assessment.conditions.append(HrddCondition(position=position, text=text))
+    _touch(proposal)
+    return assessment
+
+
+def hrdd_problems(proposal: Proposal) -> list[str]:
+    """What the assessment still lacks to be complete."""
+    assessment = hrdd_assessment(proposal)
+    if assessment is None:
+        return [_("The HRDD assessment has not been started.")]
+    problems = []
+    if not assessment.exclusion_checked:
+        problems.append(_("Check the exclusion list."))
+    rated = {risk.risk_key: risk for risk in assessment.risks}
+    for key, label in rules.SALIENT_RISKS.items():
+        risk = rated.get(key)
+        if risk is None or risk.relevant is None:
+            problems.append(_("Say whether “%(risk)s” is relevant.", risk=label))
+        elif risk.relevant and (risk.severity is None or risk.likelihood is None):
+            problems.append(_("Rate the severity and likelihood of “%(risk)s”.", risk=label))
+    if assessment.risk_category is None:
+        problems.append(_("Choose the risk category."))
+    if assessment.clause_decision is None:
+        problems.append(_("Decide the clause."))
+    return problems
+
+
+# --- conflicts, assignments and scores -------------------------------------------------------
+
+
+def conflict_of(proposal: Proposal, user: User) -> ConflictDeclaration | None:
+    return db.session.get(ConflictDeclaration, (proposal.id, user.id))
+
+
+def declare_conflict(
+    proposal: Proposal, user: User, has_conflict: bool, note: str = ""
+) -> ConflictDeclaration:
+    """A scorer or committee member declares whether they have a conflict of interest."""
+    _require(user, Role.reviewer, Role.committee)
+    if has_conflict and not (note or "").strip():
+        raise ReviewError(_("Describe the conflict of interest."))
+    declaration = conflict_of(proposal, user)
+    if declaration is not None and declaration.has_conflict and not has_conflict:
+        raise ReviewError(
+            _("A declared conflict of interest cannot be withdrawn; ask an administrator.")
+        )
+    if declaration is None:
+        declaration = ConflictDeclaration(proposal_id=proposal.id, user_id=user.id)
+        db.session.add(declaration)
+    declaration.has_conflict = has_conflict
+    declaration.note = (note or "").strip()
+    declaration.declared_at = utcnow()
+    if has_conflict:
+        # A conflicted scorer's marks no longer count.
+        db.session.execute(
+            sa.delete(Score).where(Score.proposal_id == proposal.id, Score.reviewer_id == user.id)
+        )
+    _touch(proposal)
+    return declaration
+
+
+def assignments(proposal: Proposal) -> list[ReviewerAssignment]:
+    return list(
+        db.session.scalars(
+            sa.select(ReviewerAssignment)
+            .where(ReviewerAssignment.proposal_id == proposal.id)
+            .options(sa.orm.selectinload(ReviewerAssignment.reviewer))
+            .order_by(ReviewerAssignment.assigned_at)
+        )
+    )
+
+
+def assign_reviewer(proposal: Proposal, reviewer: User, actor: User) -> ReviewerAssignment:
+    """Ask a reviewer to score a proposal in evaluation (or before, to prepare)."""
+    _require(actor, Role.reviewer)
+    if proposal.status in ("draft", "rejected", "withdrawn", "contracted"):
+        raise ReviewError(_("Reviewers are assigned to proposals under review."))
+    if not reviewer.has_role(Role.reviewer) or not reviewer.active:
+        raise ReviewError(_("Only active reviewers can be assigned."))
+    declaration = conflict_of(proposal, reviewer)
+    if declaration is not None and declaration.has_conflict:
+        raise ReviewError(
+            _("%(name)s declared a conflict of interest on this proposal.", name=reviewer.name)
+        )
+    existing = db.session.scalar(
+        sa.select(ReviewerAssignment).where(
+            ReviewerAssignment.proposal_id == proposal.id,
+            ReviewerAssignment.reviewer_id == reviewer.id,
+        )
+    )
+    if existing is not None:
+        raise ReviewError(_("%(name)s is already assigned.", name=reviewer.name))
+    assignment = ReviewerAssignment(
+        proposal_id=proposal.id, reviewer_id=reviewer.id, assigned_by_id=actor.id
+    )
+    db.session.add(assignment)
+    _touch(proposal)
+    return assignment
+
+
+def is_assigned(proposal: Proposal, user: User) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(ReviewerAssignment.id).where(
+                ReviewerAssignment.proposal_id == proposal.id,
+                ReviewerAssignment.reviewer_id == user.id,
+            )
+        )
+        is not None
+    )
+
+
+def scores(proposal: Proposal) -> list[Score]:
+    return list(
+        db.session.scalars(
+            sa.select(Score)
+            .where(Score.proposal_id == proposal.id)
+            .options(sa.orm.selectinload(Score.reviewer))
+            .order_by(Score.submitted_at)
+        )
+    )
+
+
+def submit_score(
+    proposal: Proposal, reviewer: User, marks: dict[str, int], comment: str = ""
+) -> Score:
+    """An assigned reviewer without a conflict scores each criterion from 0 to 10."""
+    _require(reviewer, Role.reviewer)
+    _require_status(proposal, "evaluation")
+    if not is_assigned(proposal, reviewer):
+        raise ReviewError(_("Only reviewers assigned to this proposal can score it."))
+    declaration = conflict_of(proposal, reviewer)
+    if declaration is None:
+        raise ReviewError(_("Declare first whether you have a conflict of interest."))
+    if declaration.has_conflict:
+        raise ReviewError(_("You declared a conflict of interest: you cannot score this proposal."))
+    clean = {}
+    for criterion in rules.CRITERIA:
+        value = marks.get(criterion.key)
+        if value is None or not 0 <= int(value) <= rules.MAX_MARK:
+            raise ReviewError(_("Mark every criterion from 0 to %(max)s.", max=rules.MAX_MARK))
+        clean[criterion.key] = int(value)
+    score = db.session.scalar(
+        sa.select(Score).where(Score.proposal_id == proposal.id, Score.reviewer_id == reviewer.id)
+    )
+    if score is None:
+        score = Score(proposal_id=proposal.id, reviewer_id=reviewer.id)
+        db.session.add(score)
+    score.marks = clean
+    score.total = rules.weighted_total(clean)
+    score.comment = (comment or "").strip()
+    score.submitted_at = utcnow()
+    _touch(proposal)
+    return score
+
+
+@dataclass
+class ScoreSummary:
+    totals: list[Decimal]
+    mean: Decimal | None
+    divergent: bool  # two totals differ by more than the threshold of the higher one
+    needed: int  # how many scores completing the evaluation needs
+
+    @property
+    def enough(self) -> bool:
+        return len(self.totals) >= self.needed
+
+
+def summarise(totals: list[Decimal], required: int = 2, threshold: float = 0.30) -> ScoreSummary:
+    """The mean, and whether a third score is needed because two totals diverge."""
+    divergent = any(
+        max(a, b) > 0 and abs(a - b) > Decimal(str(threshold)) * max(a, b)
+        for a, b in itertools.combinations(totals[:required], 2)
+    )
+    needed = required + 1 if divergent else required
+    mean = (sum(totals) / len(totals)).quantize(CENT) if totals else None
+    return ScoreSummary(totals, mean, divergent, needed)
+
+
+def score_summary(proposal: Proposal) -> ScoreSummary:
+    from tracker.workflow.operations import workflow_for
+
+    workflow = workflow_for(proposal)
+    totals = [s.total for s in scores(proposal)]
+    return summarise(totals, workflow.scores_required, workflow.divergence_threshold)
+
+
+def may_see_scores(proposal: Proposal, user: User) -> bool:
+    """Committee and administrators see every score; a scorer sees the others once they scored."""
+    if user.has_role(Role.admin, Role.committee):
+        declaration = conflict_of(proposal, user)
+        return declaration is None or not declaration.has_conflict
+    if not user.has_role(Role.reviewer):
+        return False
+    declaration = conflict_of(proposal, user)
+    if declaration is not None and declaration.has_conflict:
+        return False
+    own = db.session.scalar(
+        sa.select(Score.id).where(Score.proposal_id == proposal.id, Score.reviewer_id == user.id)
+    )
+    return own is not None or not is_assigned(proposal, user)
+
+
+# --- selection -------------------------------------------------------------------------------
+
+
+@dataclass
+class RankedProposal:
+    proposal: Proposal
+    mean: Decimal | None
+    scores: int
+    max_grant: Decimal | None
+    running_total: Decimal
+    within_envelope: bool
+
+
+def selection_ranking(call) -> list[RankedProposal]:
+    """The call's proposals before the committee, best mean score first, with the running total."""
+    mean = sa.func.avg(Score.total)
+    rows = db.session.execute(
+        sa.select(Proposal, mean.label("mean"), sa.func.count(Score.id).label("n"))
+        .outerjoin(Score, Score.proposal_id == Proposal.id)
+        .where(Proposal.call_id == call.id, Proposal.status.in_(("selection", "reserve")))
+        .group_by(Proposal.id)
+        .order_by(mean.desc().nulls_last(), Proposal.reference)
+    ).all()
+    ranking, running = [], Decimal("0.00")
+    envelope = call.budget_envelope_eur
+    for proposal, average, count in rows:
+        amount = proposal.granted_eur or proposal.requested_eur or Decimal("0.00")
+        running += amount
+        ranking.append(
+            RankedProposal(
+                proposal=proposal,
+                mean=Decimal(str(average)).quantize(CENT) if average is not None else None,
+                scores=count,
+                max_grant=eligibility.max_grant(proposal, call),
+                running_total=running,
+                within_envelope=envelope is None or running <= envelope,
+            )
+        )
+    return ranking
+
+
+def granted_in_call(call) -> Decimal:
+    """What the committee has already granted in this call."""
+    total = db.session.scalar(
+        sa.select(sa.func.sum(Proposal.granted_eur)).where(
+            Proposal.call_id == call.id,
+            Proposal.status.in_(("selected", "contracting", "contracted")),
+        )
+    )
+    return Decimal(str(total or 0)).quantize(CENT)
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+def contract_for(proposal: Proposal) -> Contract | None:
+    return db.session.scalar(
+        sa.select(Contract)
+        .where(Contract.proposal_id == proposal.id)
+        .options(sa.orm.selectinload(Contract.instalments))
+    )
+
+
+def prepare_contract(proposal: Proposal) -> Contract:
+    """A draft agreement prefilled from the selection and the HRDD review."""
+    from tracker.proposals.operations import current_clause
+
+    contract = contract_for(proposal)
+    if contract is not None:
+        return contract
+    assessment = hrdd_assessment(proposal)
+    granted = proposal.granted_eur
+    contract = Contract(
+        proposal_id=proposal.id,
+        number=f"{proposal.reference}-A" if proposal.reference else None,
+        granted_eur=granted,
+        clause_version=current_clause(),
+        conditions=[c.text for c in assessment.conditions] if assessment else [],
+    )
+    for position, (label, percent) in enumerate(rules.DEFAULT_SCHEDULE, start=1):
+        amount = (
+            (granted * percent / 100).quantize(CENT) if granted is not None else Decimal("0.00")
+        )
+        contract.instalments.append(
+            PaymentInstalment(
+                position=position, label=str(label), percent=percent, amount_eur=amount
+            )
+        )
+    if granted is not None and contract.instalments:
+        # Rounding goes into the last payment so the schedule adds up to the grant exactly.
+        contract.instalments[-1].amount_eur += granted - sum(
+            i.amount_eur for i in contract.instalments
+        )
+    db.session.add(contract)
+    return contract
+
+
+def save_contract(
+    contract: Contract,
+    proposal: Proposal,
+    actor: User,
+    data: dict,
+    expected_version: int | None = None,
+) -> Contract:
+    """Edit the draft agreement; a signed one never changes."""
+    _require(actor, Role.reviewer)
+    _require_status(proposal, "contracting")
+    check_version(proposal, expected_version)
+    if contract.signed:
+        raise ReviewError(_("The agreement is signed and can no longer change."))
+    number = (data.get("number") or "").strip() or None
+    if number:
+        clash = db.session.scalar(
+            sa.select(Contract.id).where(Contract.number == number, Contract.id != contract.id)
+        )
+        if clash is not None:
+            raise ReviewError(_("Another agreement has this number."))
+    start, end = data.get("start_date"), data.get("end_date")
+    if start and end and end <= start:
+        raise ReviewError(_("The agreement must end after it starts."))
+    contract.number = number
+    contract.granted_eur = data.get("granted_eur")
+    contract.start_date, contract.end_date = start, end
+    if data.get("clause_version") is not None:
+        contract.clause_version = data["clause_version"]
+    contract.conditions = [c.strip() for c in data.get("conditions", []) if c and c.strip()]
+    contract.agency_signed_on = data.get("agency_signed_on")
+    contract.company_signed_on = data.get("company_signed_on")
+    contract.instalments.clear()
+    db.session.flush()
+    for position, (label, percent, amount) in enumerate(data.get("instalments", []), start=1):
+        contract.instalments.append(
+            PaymentInstalment(position=position, label=label, percent=percent, amount_eur=amount)
+        )
+    contract.updated_at = utcnow()
+    _touch(proposal)
+    return contract
+
+
+def contract_problems(
+    proposal: Proposal, contract: Contract | None, today: date | None = None
+) -> list[str]:
+    """What the agreement still needs before the signature can be recorded."""
+    if contract is None:
+        return [_("The agreement has not been prepared.")]
+    today = today or local_today()
+    problems = []
+    if not contract.number:
+        problems.append(_("Give the agreement a number."))
+    granted = contract.granted_eur
+    if granted is None or granted <= 0:
+        problems.append(_("Enter the granted amount."))
+    else:
+        limit = eligibility.max_grant(proposal, proposal.call)
+        if limit is not None and granted > limit:
+            problems.append(
+                _(
+                    "The amount is above the call's ceilings (at most %(max)s).",
+                    max=eligibility.euros(limit),
+                )
+            )
+        if proposal.granted_eur is not None and granted > proposal.granted_eur:
+            problems.append(
+                _(
+                    "The amount is above what the committee granted (%(granted)s).",
+                    granted=eligibility.euros(proposal.granted_eur),
+                )
+            )
+    if contract.start_date is None or contract.end_date is None:
+        problems.append(_("Enter the start and end dates."))
+    if contract.clause_version is None:
+        problems.append(_("Choose the HRDD clause version."))
+    assessment = hrdd_assessment(proposal)
+    required = [c.text for c in assessment.conditions] if assessment else []
+    missing = [c for c in required if c not in contract.conditions]
+    if missing:
+        problems.append(
+            _("The HRDD conditions must be in the agreement: %(list)s", list="; ".join(missing))
+        )
+    if not contract.instalments:
+        problems.append(_("Enter the payment schedule."))
+    else:
+        if sum(i.percent for i in contract.instalments) != Decimal("100.00"):
+            problems.append(_("The payments must add up to 100 %."))
+        if granted is not None and sum(i.amount_eur for i in contract.instalments) != granted:
+            problems.append(_("The payment amounts must add up to the granted amount."))
+    for label, day in (
+        (_("agency"), contract.agency_signed_on),
+        (_("company"), contract.company_signed_on),
+    ):
+        if day is None:
+            problems.append(_("Enter the %(party)s's signature date.", party=label))
+        elif day > today:
+            problems.append(_("The %(party)s's signature date is in the future.", party=label))
+    return problems
+
+
+def sign(proposal: Proposal, contract: Contract, now: datetime) -> None:
+    """Freeze the agreement as signed: the clause text and conditions are copied exactly."""
+    contract.clause_text = contract.clause_version.text
+    contract.signed_at = now
+    proposal.granted_eur = contract.granted_eur
+
+
+def contracted_on(contract: Contract) -> date | None:
+    """The date the agreement took effect: the later signature."""
+    return contract.signed_on
+
+
+def selected_on(proposal: Proposal) -> date | None:
+    """The Luxembourg date of the transition into ``selected`` (what the yearly report counts)."""
+    for row in history_rows(proposal.id):
+        if row.to_status == "selected" and row.transition != "reopen":
+            return row.created_at.astimezone(LUXEMBOURG).date()
+    return None

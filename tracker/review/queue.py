@@ -1,0 +1,220 @@
+"""The staff queue: filters kept in the URL, counts per status, sorting, paging and exports.
+
+Every page runs the same small number of queries whatever the number of proposals: one for the
+page (with its joins and the mean score as a subquery), one for the total, one for the counts per
+status, and one each for the related rows shown (reviewers), loaded for the whole page at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from tracker.auth.models import Role, User, UserRole
+from tracker.extensions import db
+from tracker.programmes.models import Call, Programme, Sector
+from tracker.proposals.models import Proposal
+from tracker.review.models import ReviewerAssignment, Score
+
+SORTS = {
+    "submitted": Proposal.submitted_at,
+    "reference": Proposal.reference,
+    "title": Proposal.title,
+    "status": Proposal.status,
+    "updated": Proposal.updated_at,
+    "requested": Proposal.requested_eur,
+}
+PAGE_SIZES = (25, 50, 100)
+
+
+@dataclass
+class QueueFilter:
+    """What the queue shows; read from and written back to the URL's query string."""
+
+    programme: int | None = None
+    call: int | None = None
+    status: str | None = None
+    sector: int | None = None
+    country: str | None = None
+    reviewer: int | None = None
+    q: str = ""
+    sort: str = "submitted"
+    desc: bool = True
+    page: int = 1
+    per_page: int = 25
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args) -> QueueFilter:
+        """Parse query arguments; anything malformed is ignored and reported, never a 500."""
+        result = cls()
+
+        def integer(name):
+            raw = args.get(name, "").strip()
+            if not raw:
+                return None
+            if raw.isdigit() and len(raw) < 10:
+                return int(raw)
+            result.errors.append(name)
+            return None
+
+        result.programme = integer("programme")
+        result.call = integer("call")
+        result.sector = integer("sector")
+        result.reviewer = integer("reviewer")
+        result.status = args.get("status", "").strip() or None
+        country = args.get("country", "").strip().upper()
+        result.country = country[:2] if country else None
+        result.q = args.get("q", "").strip()[:100]
+        sort = args.get("sort", "submitted")
+        result.sort = sort if sort in SORTS else "submitted"
+        result.desc = args.get("dir", "desc") != "asc"
+        result.page = max(integer("page") or 1, 1)
+        per_page = integer("per_page") or 25
+        result.per_page = per_page if per_page in PAGE_SIZES else 25
+        return result
+
+
+def _filtered(f: QueueFilter, *, with_status: bool = True):
+    """The WHERE clauses of the filter (staff never see drafts)."""
+    clauses = [Proposal.status != "draft"]
+    if f.call:
+        clauses.append(Proposal.call_id == f.call)
+    if f.programme:
+        clauses.append(
+            Proposal.call_id.in_(sa.select(Call.id).where(Call.programme_id == f.programme))
+        )
+    if with_status and f.status:
+        clauses.append(Proposal.status == f.status)
+    if f.sector:
+        clauses.append(Proposal.sector_id == f.sector)
+    if f.country:
+        clauses.append(Proposal.partner_country == f.country)
+    if f.reviewer:
+        clauses.append(
+            sa.exists().where(
+                ReviewerAssignment.proposal_id == Proposal.id,
+                ReviewerAssignment.reviewer_id == f.reviewer,
+            )
+        )
+    if f.q:
+        like = f"%{f.q.lower()}%"
+        clauses.append(
+            sa.or_(
+                sa.func.lower(Proposal.title).like(like),
+                sa.func.lower(Proposal.reference).like(like),
+                sa.func.lower(Proposal.lead_name).like(like),
+            )
+        )
+    return clauses
+
+
+def mean_score_column():
+    return (
+        sa.select(sa.func.avg(Score.total))
+        .where(Score.proposal_id == Proposal.id)
+        .correlate(Proposal)
+        .scalar_subquery()
+    )
+
+
+def _ordered(query, f: QueueFilter):
+    column = SORTS[f.sort]
+    order = column.desc() if f.desc else column.asc()
+    return query.order_by(order.nulls_last(), Proposal.id.desc() if f.desc else Proposal.id)
+
+
+def _base_query(f: QueueFilter):
+    return (
+        sa.select(Proposal, mean_score_column().label("mean_score"))
+        .join(Proposal.call)
+        .join(Call.programme)
+        .outerjoin(Proposal.sector)
+        .where(*_filtered(f))
+        .options(
+            contains_eager(Proposal.call).contains_eager(Call.programme),
+            contains_eager(Proposal.sector),
+        )
+    )
+
+
+@dataclass
+class QueuePage:
+    rows: list[tuple[Proposal, object]]
+    total: int
+    counts: dict[str, int]
+    reviewers: dict[int, list[User]]
+
+    def pages(self, per_page: int) -> int:
+        return max((self.total + per_page - 1) // per_page, 1)
+
+
+def load_page(f: QueueFilter) -> QueuePage:
+    """One page of the queue with its totals (a constant number of queries)."""
+    total = db.session.scalar(sa.select(sa.func.count(Proposal.id)).where(*_filtered(f)))
+    counts = dict(
+        db.session.execute(
+            sa.select(Proposal.status, sa.func.count(Proposal.id))
+            .where(*_filtered(f, with_status=False))
+            .group_by(Proposal.status)
+        ).all()
+    )
+    pages = max((total + f.per_page - 1) // f.per_page, 1)
+    f.page = min(f.page, pages)
+    rows = db.session.execute(
+        _ordered(_base_query(f), f).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    ).all()
+    ids = [proposal.id for proposal, _mean in rows]
+    reviewers: dict[int, list[User]] = {i: [] for i in ids}
+    if ids:
+        for proposal_id, user in db.session.execute(
+            sa.select(ReviewerAssignment.proposal_id, User)
+            .join(User, User.id == ReviewerAssignment.reviewer_id)
+            .where(ReviewerAssignment.proposal_id.in_(ids))
+            .order_by(User.name)
+        ):
+            reviewers[proposal_id].append(user)
+    return QueuePage(rows=rows, total=total, counts=counts, reviewers=reviewers)
+
+
+def iter_export(f: QueueFilter, batch: int = 2000) -> Iterator[tuple[Proposal, object]]:
+    """Every row of the filter, streamed in batches (for CSV and XLSX exports)."""
+    query = _ordered(_base_query(f), f).execution_options(yield_per=batch)
+    for partition in db.session.execute(query).partitions():
+        yield from partition
+        for proposal, _mean in partition:
+            db.session.expunge(proposal)  # keep memory flat over a hundred thousand rows
+
+
+@dataclass
+class FilterChoices:
+    programmes: list
+    calls: list
+    sectors: list
+    reviewers: list
+
+
+def filter_choices() -> FilterChoices:
+    """The options of the filter form (four small queries)."""
+    return FilterChoices(
+        programmes=list(db.session.scalars(sa.select(Programme).order_by(Programme.code))),
+        calls=list(
+            db.session.execute(
+                sa.select(Call.id, Call.title, Programme.code)
+                .join(Call.programme)
+                .order_by(Call.opens_at.desc())
+            )
+        ),
+        sectors=list(db.session.scalars(sa.select(Sector).order_by(Sector.position, Sector.label))),
+        reviewers=list(
+            db.session.scalars(
+                sa.select(User)
+                .join(UserRole)
+                .where(UserRole.role == Role.reviewer, User.active.is_(True))
+                .order_by(User.name)
+            )
+        ),
+    )

@@ -1,0 +1,581 @@
+"""The staff side: queue, proposal page, stage panels and the forms behind them."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from tracker.auth.models import Role, User, UserRole
+from tracker.core.time import local_today
+from tracker.core.web import get_or_404, roles_required
+from tracker.extensions import db
+from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
+from tracker.proposals import sections
+from tracker.proposals.models import Proposal
+from tracker.review import exports, rules
+from tracker.review import operations as ops
+from tracker.review import queue as queue_ops
+from tracker.review.forms import (
+    AssignForm,
+    ConflictForm,
+    ContractForm,
+    TransitionForm,
+    hrdd_form,
+    score_form,
+    screening_form,
+)
+from tracker.workflow.definitions import all_states
+from tracker.workflow.operations import WorkflowError, options_for, perform_transition, workflow_for
+from tracker.workflow.timeline import timeline
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+STAFF = (Role.reviewer, Role.hrdd, Role.committee, Role.reporting)
+
+
+def load_for_staff(proposal_id: int) -> Proposal:
+    """A proposal staff may see (drafts are the applicant's own business: 404)."""
+    proposal = db.session.scalar(
+        sa.select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            selectinload(Proposal.partners),
+            selectinload(Proposal.attachments),
+            selectinload(Proposal.self_assessment),
+        )
+    )
+    if proposal is None or proposal.status == "draft":
+        abort(404)
+    return proposal
+
+
+def _back(proposal: Proposal, anchor: str = ""):
+    return redirect(
+        url_for("review.proposal", proposal_id=proposal.id) + (f"#{anchor}" if anchor else "")
+    )
+
+
+def _fail(error) -> None:
+    db.session.rollback()
+    flash(error.message, "danger")
+    for problem in getattr(error, "problems", [])[1:]:
+        flash(problem, "danger")
+
+
+# --- queue -----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def queue_page():
+    return redirect(url_for("review.queue", **request.args))
+
+
+@bp.get("/proposals")
+@roles_required(*STAFF)
+def queue():
+    f = queue_ops.QueueFilter.from_args(request.args)
+    page = queue_ops.load_page(f)
+    return render_template(
+        "review/queue.html",
+        f=f,
+        page=page,
+        choices=queue_ops.filter_choices(),
+        states=all_states(),
+        sorts=queue_ops.SORTS,
+        page_sizes=queue_ops.PAGE_SIZES,
+    )
+
+
+@bp.get("/proposals.csv")
+@roles_required(*STAFF)
+def export_csv():
+    f = queue_ops.QueueFilter.from_args(request.args)
+    return Response(
+        stream_with_context(exports.queue_csv(f)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="proposals.csv"'},
+    )
+
+
+@bp.get("/proposals.xlsx")
+@roles_required(*STAFF)
+def export_xlsx():
+    f = queue_ops.QueueFilter.from_args(request.args)
+    return Response(
+        exports.queue_xlsx(f),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="proposals.xlsx"'},
+    )
+
+
+# --- the proposal page -----------------------------------------------------------------------
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@roles_required(*STAFF)
+def proposal(proposal_id: int):
+    proposal = load_for_staff(proposal_id)
+    workflow = workflow_for(proposal)
+    options = options_for(proposal, current_user)
+    assessment = ops.hrdd_assessment(proposal)
+    contract = (
+        ops.contract_for(proposal)
+        if proposal.status in ("contracting", "contracted")
+        or (proposal.status in ("rejected", "withdrawn"))
+        else None
+    )
+    my_conflict = ops.conflict_of(proposal, current_user)
+    summary = ops.score_summary(proposal)
+    context = {
+        "proposal": proposal,
+        "workflow": workflow,
+        "options": options,
+        "entries": timeline(proposal, for_applicant=False),
+        "stage_overview": sections.overview(proposal, sections.FULL, local_today()),
+        "checklist": ops.screening_checklist(proposal) if proposal.status == "screening" else None,
+        "screening_form": None,
+        "assessment": assessment,
+        "hrdd_problems": ops.hrdd_problems(proposal) if proposal.status == "hrdd_review" else [],
+        "assignments": ops.assignments(proposal),
+        "scores": ops.scores(proposal) if ops.may_see_scores(proposal, current_user) else None,
+        "summary": summary,
+        "my_conflict": my_conflict,
+        "conflict_form": ConflictForm(),
+        "assign_form": _assign_form(proposal),
+        "contract": contract,
+        "contract_problems": ops.contract_problems(proposal, contract)
+        if proposal.status == "contracting"
+        else [],
+        "transition_form": TransitionForm(version=proposal.version),
+        "criteria": rules.CRITERIA,
+        "risks": rules.SALIENT_RISKS,
+        "hrdd_steps": sections.HRDD_STEPS,
+        "is_assigned": any(a.reviewer_id == current_user.id for a in ops.assignments(proposal)),
+    }
+    if context["checklist"] is not None:
+        context["screening_form"] = screening_form(
+            [item.key for item in context["checklist"]],
+            data={
+                "version": proposal.version,
+                **{
+                    f"item_{item.key}": {
+                        "met": ""
+                        if item.decision is None
+                        else ("yes" if item.decision.met else "no"),
+                        "note": item.decision.note if item.decision else "",
+                    }
+                    for item in context["checklist"]
+                },
+            },
+        )
+    return render_template("review/proposal.html", **context)
+
+
+def _assign_form(proposal: Proposal) -> AssignForm:
+    form = AssignForm()
+    assigned = {a.reviewer_id for a in ops.assignments(proposal)}
+    reviewers = db.session.scalars(
+        sa.select(User)
+        .join(UserRole)
+        .where(UserRole.role == Role.reviewer, User.active.is_(True))
+        .order_by(User.name)
+    )
+    form.reviewer.choices = [(u.id, u.name) for u in reviewers if u.id not in assigned]
+    return form
+
+
+@bp.post("/proposals/<int:proposal_id>/transitions/<key>")
+@roles_required(*STAFF)
+def transition(proposal_id: int, key: str):
+    proposal = load_for_staff(proposal_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        flash(_("The form could not be read: %(errors)s", errors=form.errors), "danger")
+        return _back(proposal)
+    data = {}
+    if key == "select":
+        raw = request.form.get("granted_eur", "")
+        data["granted_eur"] = form.granted_eur.data if form.granted_eur.data is not None else raw
+    try:
+        change = perform_transition(
+            proposal,
+            key,
+            current_user,
+            expected_version=form.version.data,
+            comment=form.comment.data or "",
+            note=form.note.data or "",
+            data=data,
+        )
+    except WorkflowError as error:
+        _fail(error)
+        return _back(proposal)
+    db.session.commit()
+    flash(
+        _(
+            "Done: the proposal is now “%(state)s”.",
+            state=_(workflow_for(proposal).states[change.to_status].label),
+        ),
+        "success",
+    )
+    if request.form.get("return_to") == "selection":
+        return redirect(url_for("review.selection", call_id=proposal.call_id))
+    return _back(proposal)
+
+
+# --- screening -------------------------------------------------------------------------------
+
+
+@bp.post("/proposals/<int:proposal_id>/screening")
+@roles_required(Role.reviewer)
+def screening(proposal_id: int):
+    proposal = load_for_staff(proposal_id)
+    checklist = ops.screening_checklist(proposal)
+    form = screening_form([item.key for item in checklist], formdata=request.form)
+    if not form.validate_on_submit():
+        flash(_("The checklist could not be read."), "danger")
+        return _back(proposal, "screening")
+    decisions = {}
+    for item in checklist:
+        entry = form[f"item_{item.key}"].form
+        met = {"yes": True, "no": False}.get(entry.met.data)
+        decisions[item.key] = (met, entry.note.data or "")
+    try:
+        ops.record_screening(proposal, current_user, decisions, expected_version=form.version.data)
+    except (ops.ReviewError, WorkflowError) as error:
+        _fail(error)
+        return _back(proposal, "screening")
+    db.session.commit()
+    flash(_("Checklist saved."), "success")
+    return _back(proposal, "screening")
+
+
+# --- HRDD ------------------------------------------------------------------------------------
+
+
+def _hrdd_data(assessment) -> dict:
+    if assessment is None:
+        return {}
+    risks = {r.risk_key: r for r in assessment.risks}
+    data = {
+        "exclusion_checked": assessment.exclusion_checked,
+        "exclusion_hit": assessment.exclusion_hit,
+        "exclusion_note": assessment.exclusion_note,
+        "risk_category": assessment.risk_category.value if assessment.risk_category else "",
+        "clause_decision": assessment.clause_decision.value if assessment.clause_decision else "",
+        "conditions": [c.text for c in assessment.conditions],
+        "summary": assessment.summary,
+    }
+    for key in rules.SALIENT_RISKS:
+        risk = risks.get(key)
+        data[f"risk_{key}"] = {
+            "relevant": ""
+            if risk is None or risk.relevant is None
+            else ("yes" if risk.relevant else "no"),
+            "severity": risk.severity.value if risk and risk.severity else "",
+            "likelihood": risk.likelihood.value if risk and risk.likelihood else "",
+            "note": risk.note if risk else "",
+        }
+    return data
+
+
+@bp.route("/proposals/<int:proposal_id>/hrdd", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def hrdd(proposal_id: int):
+    proposal = load_for_staff(proposal_id)
+    assessment = ops.hrdd_assessment(proposal)
+    editable = proposal.status == "hrdd_review" and current_user.has_role(Role.hrdd, Role.admin)
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        form = hrdd_form(formdata=request.form)
+        if form.validate_on_submit():
+            data = {
+                "exclusion_checked": form.exclusion_checked.data,
+                "exclusion_hit": form.exclusion_hit.data,
+                "exclusion_note": form.exclusion_note.data,
+                "risk_category": form.risk_category.data,
+                "clause_decision": form.clause_decision.data,
+                "conditions": [c.data for c in form.conditions],
+                "summary": form.summary.data,
+                "risks": {
+                    key: (
+                        {"yes": True, "no": False}.get(form[f"risk_{key}"].form.relevant.data),
+                        form[f"risk_{key}"].form.severity.data or None,
+                        form[f"risk_{key}"].form.likelihood.data or None,
+                        form[f"risk_{key}"].form.note.data or "",
+                    )
+                    for key in rules.SALIENT_RISKS
+                },
+            }
+            try:
+                ops.save_hrdd_assessment(
+                    proposal, current_user, data, expected_version=form.version.data
+                )
+            except (ops.ReviewError, WorkflowError) as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+                status = 409 if isinstance(error, WorkflowError) else 422
+            else:
+                db.session.commit()
+                problems = ops.hrdd_problems(proposal)
+                flash(
+                    _("Assessment saved.")
+                    + (
+                        " " + _("Still missing: %(n)s item(s).", n=len(problems))
+                        if problems
+                        else ""
+                    ),
+                    "success" if not problems else "warning",
+                )
+                return _back(proposal, "hrdd")
+        else:
+            status = 422
+    else:
+        form = hrdd_form(data={"version": proposal.version, **_hrdd_data(assessment)})
+    if len([c for c in form.conditions if c.data]) >= len(form.conditions):
+        form.conditions.append_entry()
+    return render_template(
+        "review/hrdd.html",
+        proposal=proposal,
+        form=form,
+        editable=editable,
+        risks=rules.SALIENT_RISKS,
+        exclusions=rules.EXCLUSION_LIST,
+        steps=sections.HRDD_STEPS,
+        problems=ops.hrdd_problems(proposal),
+    ), status
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+@bp.post("/proposals/<int:proposal_id>/assignments")
+@roles_required(Role.reviewer)
+def assign(proposal_id: int):
+    proposal = load_for_staff(proposal_id)
+    form = _assign_form(proposal)
+    if not form.validate_on_submit():
+        flash(_("Choose a reviewer."), "danger")
+        return _back(proposal, "evaluation")
+    reviewer = db.session.get(User, form.reviewer.data)
+    try:
+        ops.assign_reviewer(proposal, reviewer, current_user)
+    except ops.ReviewError as error:
+        _fail(error)
+        return _back(proposal, "evaluation")
+    db.session.commit()
+    flash(_("%(name)s is assigned.", name=reviewer.name), "success")
+    return _back(proposal, "evaluation")
+
+
+@bp.post("/proposals/<int:proposal_id>/conflict")
+@roles_required(Role.reviewer, Role.committee)
+def conflict(proposal_id: int):
+    proposal = load_for_staff(proposal_id)
+    form = ConflictForm()
+    if not form.validate_on_submit():
+        flash(_("The declaration could not be read."), "danger")
+        return _back(proposal, "evaluation")
+    try:
+        ops.declare_conflict(
+            proposal, current_user, form.has_conflict.data == "yes", form.note.data or ""
+        )
+    except ops.ReviewError as error:
+        _fail(error)
+        return _back(proposal, "evaluation")
+    db.session.commit()
+    flash(_("Your declaration is recorded."), "success")
+    return _back(proposal, "evaluation")
+
+
+@bp.route("/proposals/<int:proposal_id>/score", methods=["GET", "POST"])
+@roles_required(Role.reviewer)
+def score(proposal_id: int):
+    proposal = load_for_staff(proposal_id)
+    mine = next((s for s in ops.scores(proposal) if s.reviewer_id == current_user.id), None)
+    status = 200
+    if request.method == "POST":
+        form = score_form(formdata=request.form)
+        if form.validate_on_submit():
+            marks = {c.key: form[f"mark_{c.key}"].data for c in rules.CRITERIA}
+            try:
+                ops.submit_score(proposal, current_user, marks, form.comment.data or "")
+            except ops.ReviewError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+                status = 422
+            else:
+                db.session.commit()
+                flash(_("Your score is recorded."), "success")
+                return _back(proposal, "evaluation")
+        else:
+            status = 422
+    else:
+        data = {"comment": mine.comment} if mine else {}
+        if mine:
+            data.update({f"mark_{k}": v for k, v in mine.marks.items()})
+        form = score_form(data=data)
+    return render_template(
+        "review/score.html",
+        proposal=proposal,
+        form=form,
+        criteria=rules.CRITERIA,
+        mine=mine,
+        steps=sections.HRDD_STEPS,
+    ), status
+
+
+# --- selection -------------------------------------------------------------------------------
+
+
+@bp.get("/calls/<int:call_id>/selection")
+@roles_required(Role.committee, Role.reviewer)
+def selection(call_id: int):
+    call = get_or_404(Call, call_id)
+    ranking = ops.selection_ranking(call)
+    return render_template(
+        "review/selection.html",
+        call=call,
+        ranking=ranking,
+        granted=ops.granted_in_call(call),
+        form=TransitionForm(),
+        can_decide=current_user.has_role(Role.committee, Role.admin),
+        options_for_row=lambda proposal: options_for(proposal, current_user),
+    )
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+def _clause_choices():
+    return [
+        (c.id, c.label)
+        for c in db.session.scalars(
+            sa.select(ClauseVersion)
+            .where(ClauseVersion.status == ClauseStatus.published)
+            .order_by(ClauseVersion.number.desc())
+        )
+    ]
+
+
+def _percent(text: str | None) -> Decimal | None:
+    try:
+        return Decimal((text or "").replace(",", ".").replace("%", "").strip()).quantize(
+            Decimal("0.01")
+        )
+    except InvalidOperation:
+        return None
+
+
+@bp.route("/proposals/<int:proposal_id>/contract", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def contract(proposal_id: int):
+    proposal = load_for_staff(proposal_id)
+    agreement = ops.contract_for(proposal)
+    if agreement is None:
+        abort(404)
+    editable = (
+        proposal.status == "contracting"
+        and not agreement.signed
+        and current_user.has_role(Role.reviewer, Role.admin)
+    )
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        form = ContractForm()
+        form.clause_version.choices = _clause_choices()
+        if form.validate_on_submit():
+            instalments, bad = [], False
+            for entry in form.instalments:
+                sub = entry.form
+                if not (sub.label.data or sub.percent.data or sub.amount.data):
+                    continue
+                percent = _percent(sub.percent.data)
+                if percent is None or sub.amount.data is None or not sub.label.data:
+                    sub.percent.errors = [_("Give the milestone, its share and its amount.")]
+                    bad = True
+                    continue
+                instalments.append((sub.label.data, percent, sub.amount.data))
+            if not bad:
+                data = {
+                    "number": form.number.data,
+                    "granted_eur": form.granted_eur.data,
+                    "start_date": form.start_date.data,
+                    "end_date": form.end_date.data,
+                    "clause_version": db.session.get(ClauseVersion, form.clause_version.data)
+                    if form.clause_version.data
+                    else None,
+                    "conditions": [c.data for c in form.conditions],
+                    "agency_signed_on": form.agency_signed_on.data,
+                    "company_signed_on": form.company_signed_on.data,
+                    "instalments": instalments,
+                }
+                try:
+                    ops.save_contract(
+                        agreement, proposal, current_user, data, expected_version=form.version.data
+                    )
+                except (ops.ReviewError, WorkflowError) as error:
+                    db.session.rollback()
+                    flash(error.message, "danger")
+                    status = 409 if isinstance(error, WorkflowError) else 422
+                else:
+                    db.session.commit()
+                    flash(_("Agreement saved."), "success")
+                    return redirect(url_for("review.contract", proposal_id=proposal.id))
+            else:
+                status = 422
+        else:
+            status = 422
+    else:
+        form = ContractForm(
+            data={
+                "version": proposal.version,
+                "number": agreement.number,
+                "granted_eur": agreement.granted_eur,
+                "start_date": agreement.start_date,
+                "end_date": agreement.end_date,
+                "clause_version": agreement.clause_version_id,
+                "conditions": list(agreement.conditions or []),
+                "instalments": [
+                    {"label": i.label, "percent": f"{i.percent:.2f}", "amount": i.amount_eur}
+                    for i in agreement.instalments
+                ],
+                "agency_signed_on": agreement.agency_signed_on,
+                "company_signed_on": agreement.company_signed_on,
+            }
+        )
+        form.clause_version.choices = _clause_choices()
+    if len([c for c in form.conditions if c.data]) >= len(form.conditions):
+        form.conditions.append_entry()
+    return render_template(
+        "review/contract.html",
+        proposal=proposal,
+        contract=agreement,
+        form=form,
+        editable=editable,
+        problems=ops.contract_problems(proposal, agreement) if not agreement.signed else [],
+        assessment=ops.hrdd_assessment(proposal),
+        sign_option=next(
+            (o for o in options_for(proposal, current_user) if o.transition.key == "sign_contract"),
+            None,
+        ),
+        transition_form=TransitionForm(version=proposal.version),
+    ), status
