@@ -8,24 +8,24 @@ from tracker.core.templating import state_label
 from tracker.review.queue import QueueFilter, iter_export
 
 COLUMNS = [
-    Column("reference", "Reference", lambda r: r[0].reference),
-    Column("title", "Title", lambda r: r[0].title),
-    Column("programme", "Programme", lambda r: r[0].call.programme.code),
-    Column("call", "Call", lambda r: r[0].call.title),
-    Column("status", "Status", lambda r: state_label(r[0].status)),
-    Column("lead", "Lead applicant", lambda r: r[0].lead_name),
-    Column("lead_country", "Lead country", lambda r: r[0].lead_country),
-    Column("partner_country", "Partner country", lambda r: r[0].partner_country),
+    Column("reference", "Reference", lambda r: r.reference),
+    Column("title", "Title", lambda r: r.title),
+    Column("programme", "Programme", lambda r: r.programme),
+    Column("call", "Call", lambda r: r.call),
+    Column("status", "Status", lambda r: state_label(r.status)),
+    Column("lead", "Lead applicant", lambda r: r.lead_name),
+    Column("lead_country", "Lead country", lambda r: r.lead_country),
+    Column("partner_country", "Partner country", lambda r: r.partner_country),
     Column(
-        "partner_country_name", "Partner country name", lambda r: country_name(r[0].partner_country)
+        "partner_country_name", "Partner country name", lambda r: country_name(r.partner_country)
     ),
-    Column("sector", "Sector", lambda r: r[0].sector.label if r[0].sector else None),
-    Column("total", "Total cost (EUR)", lambda r: r[0].total_cost_eur, "money"),
-    Column("requested", "Requested (EUR)", lambda r: r[0].requested_eur, "money"),
-    Column("granted", "Granted (EUR)", lambda r: r[0].granted_eur, "money"),
-    Column("score", "Mean score", lambda r: r[1], "percent"),
-    Column("submitted", "Submitted", lambda r: r[0].submitted_at, "datetime"),
-    Column("updated", "Last change", lambda r: r[0].updated_at, "datetime"),
+    Column("sector", "Sector", lambda r: r.sector),
+    Column("total", "Total cost (EUR)", lambda r: r.total_cost_eur, "money"),
+    Column("requested", "Requested (EUR)", lambda r: r.requested_eur, "money"),
+    Column("granted", "Granted (EUR)", lambda r: r.granted_eur, "money"),
+    Column("score", "Mean score", lambda r: r.mean_score, "percent"),
+    Column("submitted", "Submitted", lambda r: r.submitted_at, "datetime"),
+    Column("updated", "Last change", lambda r: r.updated_at, "datetime"),
 ]
 
 
