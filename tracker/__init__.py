@@ -79,6 +79,8 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     register_commands(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    for chatty in ("weasyprint", "fontTools"):  # they log every step of every PDF at INFO
+        logging.getLogger(chatty).setLevel(logging.ERROR)
     return app
 
 
@@ -121,7 +123,7 @@ def _lazy(text: str):
 
 def _select_locale():
     if not has_request_context():
-        return "en"  # the command line speaks English
+        return "en_GB"  # the command line speaks (British) English
     choice = session.get("locale")
     languages = ("en", "fr", "de")
     if choice not in languages:
@@ -154,41 +156,30 @@ def _to_sign_in():
 
 def _register_blueprints(app: Flask) -> None:
     from tracker.auth.views import bp as auth_bp
+    from tracker.imports.views import bp as imports_bp
     from tracker.notifications.views import bp as notifications_bp
     from tracker.programmes.views import bp as programmes_bp
     from tracker.proposals.views import bp as proposals_bp
+    from tracker.reports.views import bp as reports_bp
+    from tracker.review.views import bp as review_bp
 
-    for blueprint in (auth_bp, programmes_bp, proposals_bp, notifications_bp):
+    for blueprint in (
+        auth_bp,
+        programmes_bp,
+        proposals_bp,
+        review_bp,
+        reports_bp,
+        imports_bp,
+        notifications_bp,
+    ):
         app.register_blueprint(blueprint)
-    _register_optional_blueprints(app)
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """Blueprints of later features, registered when their package exists."""
-    import importlib
-
-    for name in ("tracker.review.views", "tracker.reports.views", "tracker.imports.views"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue
-        app.register_blueprint(module.bp)
 
 
 def _load_rules() -> None:
     """Import the modules that register workflow guards, effects and listeners."""
-    import importlib
-
     import tracker.notifications.operations
-    import tracker.proposals.operations  # noqa: F401
-
-    try:
-        importlib.import_module("tracker.review.guards")
-    except ModuleNotFoundError as error:
-        if error.name != "tracker.review.guards":
-            raise
+    import tracker.proposals.operations
+    import tracker.review.guards  # noqa: F401
 
 
 def _register_request_hooks(app: Flask) -> None:

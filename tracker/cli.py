@@ -33,20 +33,10 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app (so ``flask --app tracker`` has them too)."""
-    for command in (users, history, demo):
-        if command.name not in app.cli.commands:
-            app.cli.add_command(command)
-    for module_name, attribute in (
-        ("tracker.imports.cli", "import_group"),
-        ("tracker.reports.cli", "report"),
-    ):
-        try:
-            module = __import__(module_name, fromlist=[attribute])
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        command = getattr(module, attribute)
+    from tracker.imports.cli import import_group
+    from tracker.reports.cli import report
+
+    for command in (users, history, demo, import_group, report):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
 

@@ -121,6 +121,7 @@ def load_demo(with_history: bool = True) -> list[tuple[str, str]]:
     organisation_country(DEMO_ORGANISATION, "LU")
     if with_history:
         _load_history(programme)
+        _live_proposals(open_call)
     db.session.commit()
     return accounts
 
@@ -134,9 +135,133 @@ def organisation_country(name: str, country: str) -> None:
 
 
 def _load_history(programme: Programme) -> None:
-    """Historical proposals reproducing the published figures (added with the import feature)."""
-    try:
-        from tracker.imports.demo_history import load_demo_history
-    except ModuleNotFoundError:
-        return
+    """Historical proposals reproducing the published figures, through the historical import."""
+    from tracker.imports.demo_history import load_demo_history
+
     load_demo_history()
+
+
+# Concept notes of three other companies in the open call, so the staff queue has work in it.
+LIVE = (
+    (
+        "Sûre Water S.A.",
+        "contact@surewater.lu",
+        "Solar water kiosks for peri-urban Dakar",
+        "SN",
+        "cleantech",
+        "Dakar Eau Propre SARL",
+        320_000,
+        None,
+    ),
+    (
+        "Kirchberg Ledger S.à r.l.",
+        "contact@kledger.lu",
+        "Mobile savings for market women in Cotonou",
+        "BJ",
+        "fintech",
+        "Cotonou Women Traders Association",
+        410_000,
+        "screening",
+    ),
+    (
+        "Orbital Farms S.A.",
+        "contact@orbitalfarms.lu",
+        "Satellite drought alerts for herders",
+        "MN",
+        "space",
+        "Ulaanbaatar Pastoral Institute",
+        560_000,
+        "preselection",
+    ),
+)
+
+
+def _live_proposals(call: Call) -> None:
+    import secrets as _secrets
+
+    from tracker.proposals import operations as proposal_ops
+    from tracker.proposals.models import PartnerKind, ProjectType
+    from tracker.review.operations import record_screening
+    from tracker.review.rules import MANUAL_SCREENING_ITEMS
+    from tracker.workflow.operations import perform_transition
+
+    reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer@demo.lu"))
+    for company, email, title, country, sector_key, partner, total, stage in LIVE:
+        user, _password = create_user(
+            email=email,
+            name=f"{company} team",
+            roles=[Role.applicant],
+            password=_secrets.token_urlsafe(16),
+            organisation_name=company,
+        )
+        user.organisation.country = "LU"
+        proposal = proposal_ops.create_draft(call, user)
+        total_eur = Decimal(total)
+        requested = min(total_eur / 2, Decimal(200_000))
+        sector = db.session.scalar(sa.select(Sector).where(Sector.key == sector_key))
+        proposal_ops.save_section(
+            proposal,
+            "lead",
+            {
+                "lead_name": company,
+                "lead_country": "LU",
+                "lead_registration_number": "B" + str(100000 + total // 1000),
+                "lead_registration_date": datetime(2011, 6, 1, tzinfo=UTC).date(),
+                "lead_employees": 14,
+                "lead_turnover_1": Decimal(1_800_000),
+                "lead_turnover_2": Decimal(1_650_000),
+                "lead_turnover_3": Decimal(1_500_000),
+                "de_minimis_1": Decimal(0),
+                "de_minimis_2": Decimal(0),
+                "de_minimis_3": Decimal(0),
+            },
+            user,
+        )
+        proposal_ops.save_section(
+            proposal,
+            "partners",
+            {
+                "partners": [
+                    {
+                        "name": partner,
+                        "country": country,
+                        "kind": PartnerKind.company,
+                        "is_local": True,
+                    },
+                ]
+            },
+            user,
+        )
+        proposal_ops.save_section(
+            proposal,
+            "project",
+            {
+                "title": title,
+                "summary": f"{title}: a pilot with a local partner, then a scale-up.",
+                "project_type": ProjectType.pilot,
+                "sector_id": sector.id,
+                "target_countries": [country],
+            },
+            user,
+        )
+        proposal_ops.save_section(
+            proposal,
+            "budget",
+            {
+                "total_cost_eur": total_eur,
+                "requested_eur": requested,
+                "own_contribution_eur": total_eur - requested,
+                "other_funding_eur": None,
+            },
+            user,
+        )
+        perform_transition(proposal, "submit", user)
+        if stage in ("screening", "preselection"):
+            perform_transition(proposal, "start_screening", reviewer)
+        if stage == "preselection":
+            record_screening(
+                proposal, reviewer, {key: (True, "") for key in MANUAL_SCREENING_ITEMS}
+            )
+            perform_transition(
+                proposal, "pass_screening", reviewer, comment="Eligible; welcome to pre-selection."
+            )

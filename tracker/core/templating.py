@@ -98,7 +98,6 @@ def register(app: Flask) -> None:
         now=utcnow,
         translate=_,
         get_locale=get_locale,
-        has_endpoint=lambda name: name in app.view_functions,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

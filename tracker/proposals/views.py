@@ -60,13 +60,9 @@ def load_own_proposal(proposal_id: int) -> Proposal:
 @login_required
 def dashboard():
     if not current_user.is_applicant:
-        if "review.queue" in current_app.view_functions and current_user.has_role(
-            "reviewer", "hrdd", "committee", "admin"
-        ):
+        if current_user.has_role("reviewer", "hrdd", "committee", "admin"):
             return redirect(url_for("review.queue"))
-        if "reports.selections" in current_app.view_functions and current_user.has_role(
-            "reporting"
-        ):
+        if current_user.has_role("reporting"):
             return redirect(url_for("reports.selections"))
         return render_template("proposals/staff_home.html")
     proposals = list(

@@ -1,0 +1,1 @@
+"""Historical data: importing past proposals and their outcomes from CSV."""

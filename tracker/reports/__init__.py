@@ -1,0 +1,1 @@
+"""Reports: the yearly selection report in HTML, CSV, XLSX, PDF and JSON."""

@@ -1,0 +1,244 @@
+"""The yearly selection report in every format; each renders the same computed figures."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import render_template
+from openpyxl.chart import BarChart, LineChart, Reference
+
+from tracker.core.countries import country_name
+from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook, workbook_bytes
+from tracker.reports import charts
+from tracker.reports.operations import SelectionReport
+
+FORMATS = {
+    "html": ("text/html; charset=utf-8", "html"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "pdf": ("application/pdf", "pdf"),
+    "json": ("application/json", "json"),
+}
+TEXT_FORMATS = ("html", "csv", "json")
+
+PROJECT_COLUMNS = [
+    Column("reference", "Reference", lambda p: p.reference),
+    Column("title", "Title", lambda p: p.title),
+    Column("lead", "Lead company", lambda p: p.lead_company),
+    Column("lead_country", "Lead country", lambda p: p.lead_country),
+    Column("partner", "Local partner", lambda p: p.partner),
+    Column("partner_country", "Partner country", lambda p: p.partner_country),
+    Column("sector", "Sector", lambda p: p.sector_label),
+    Column("total", "Total cost (EUR)", lambda p: p.total_cost_eur, "money"),
+    Column("granted", "Co-financing granted (EUR)", lambda p: p.granted_eur, "money"),
+    Column("hrdd_category", "HRDD category", lambda p: p.hrdd_category),
+    Column("clause", "HRDD clause decision", lambda p: p.clause_decision),
+    Column("contract_status", "Contract status", lambda p: p.contract_status),
+    Column("contracted_on", "Contract date", lambda p: p.contracted_on, "date"),
+    Column("selected_on", "Selected on", lambda p: p.selected_on, "date"),
+]
+
+
+def filename(report: SelectionReport, fmt: str) -> str:
+    return f"selections-{report.programme_code}-{report.year}.{FORMATS[fmt][1]}"
+
+
+def to_json(report: SelectionReport) -> str:
+    return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(report: SelectionReport) -> str:
+    return "".join(csv_lines(PROJECT_COLUMNS, report.projects))
+
+
+def chart_set(report: SelectionReport) -> dict:
+    return {
+        "per_year": charts.per_year(
+            report.per_year,
+            f"Selections per year since {report.first_year}",
+            "chart-per-year",
+            highlight=report.year,
+        ),
+        "by_sector": charts.horizontal_bars(
+            [(report.sector_labels.get(k, k), n) for k, n in report.by_sector.items()],
+            f"Selections in {report.year} by sector",
+            "chart-sector",
+        ),
+        "by_partner_country": charts.horizontal_bars(
+            [(country_name(k), n) for k, n in report.by_partner_country.items()],
+            f"Selections in {report.year} by partner country",
+            "chart-partner-country",
+        ),
+        "funnel": charts.horizontal_bars(
+            [
+                ("Submitted", report.funnel.submitted),
+                ("Eligible", report.funnel.eligible),
+                ("Pre-selected", report.funnel.preselected),
+                ("Selected", report.funnel.selected),
+            ],
+            f"Funnel of the {report.year} calls",
+            "chart-funnel",
+        ),
+    }
+
+
+def to_html_document(report: SelectionReport) -> str:
+    """A standalone, printable HTML document (also the source of the PDF)."""
+    return render_template("reports/document.html", report=report, charts=chart_set(report))
+
+
+def to_pdf(report: SelectionReport) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=to_html_document(report)).write_pdf()
+
+
+def to_xlsx(report: SelectionReport) -> bytes:
+    """One sheet per table, amounts as numbers in euros, dates as dates, native charts."""
+    book = new_workbook()
+    summary_rows = [
+        ("Programme", f"{report.programme_name} ({report.programme_code})"),
+        ("Year", report.year),
+        ("Headline", report.headline),
+        ("Selected in the year", report.selected_in_year),
+        (f"Selected since {report.first_year}", report.selected_since_start),
+        ("Co-financing granted (EUR)", report.cofinancing_granted),
+        ("Average grant (EUR)", report.average_granted),
+        ("Total cost of the selected projects (EUR)", report.total_cost),
+        ("Co-financing as a share of the total cost (%)", report.share_of_cost),
+        ("Produced on", date.today()),
+    ]
+    add_sheet(
+        book,
+        "Summary",
+        [
+            Column("what", "Figure", lambda r: r[0]),
+            Column("value", "Value", lambda r: r[1], "mixed"),
+        ],
+        summary_rows,
+        widths={"what": 45, "value": 60},
+    )
+    add_sheet(
+        book,
+        "Projects",
+        PROJECT_COLUMNS,
+        report.projects,
+        widths={"title": 45, "lead": 30, "partner": 30, "contract_status": 26},
+    )
+    sector_sheet = add_sheet(
+        book,
+        "By sector",
+        [
+            Column("key", "Sector key", lambda r: r[0]),
+            Column("label", "Sector", lambda r: report.sector_labels.get(r[0], r[0])),
+            Column("n", "Projects", lambda r: r[1], "int"),
+        ],
+        list(report.by_sector.items()),
+    )
+    partner_sheet = add_sheet(
+        book,
+        "By partner country",
+        [
+            Column("code", "Country code", lambda r: r[0]),
+            Column("name", "Country", lambda r: country_name(r[0])),
+            Column("n", "Projects", lambda r: r[1], "int"),
+        ],
+        list(report.by_partner_country.items()),
+    )
+    add_sheet(
+        book,
+        "By lead country",
+        [
+            Column("code", "Country code", lambda r: r[0]),
+            Column("name", "Country", lambda r: country_name(r[0])),
+            Column("n", "Projects", lambda r: r[1], "int"),
+        ],
+        list(report.by_lead_country.items()),
+    )
+    funnel_rows = [
+        ("Submitted", report.funnel.submitted),
+        ("Eligible", report.funnel.eligible),
+        ("Pre-selected", report.funnel.preselected),
+        ("Selected", report.funnel.selected),
+    ]
+    funnel_sheet = add_sheet(
+        book,
+        "Funnel",
+        [
+            Column("stage", "Stage", lambda r: r[0]),
+            Column("n", "Proposals", lambda r: r[1], "int"),
+        ],
+        funnel_rows,
+    )
+    year_sheet = add_sheet(
+        book,
+        "By year",
+        [
+            Column("year", "Year", lambda r: r[0], "int"),
+            Column("n", "Selected", lambda r: r[1], "int"),
+            Column("total", "Running total", lambda r: r[2], "int"),
+        ],
+        report.per_year,
+    )
+
+    def bars(
+        sheet, rows: int, label_col: int, value_col: int, title: str, anchor: str, horizontal=True
+    ):
+        if rows == 0:
+            return
+        chart = BarChart()
+        chart.type = "bar" if horizontal else "col"
+        chart.title = title
+        chart.legend = None
+        chart.add_data(
+            Reference(sheet, min_col=value_col, min_row=1, max_row=rows + 1), titles_from_data=True
+        )
+        chart.set_categories(Reference(sheet, min_col=label_col, min_row=2, max_row=rows + 1))
+        chart.height, chart.width = 8, 16
+        sheet.add_chart(chart, anchor)
+
+    bars(sector_sheet, len(report.by_sector), 2, 3, f"Projects by sector, {report.year}", "E2")
+    bars(
+        partner_sheet,
+        len(report.by_partner_country),
+        2,
+        3,
+        f"Projects by partner country, {report.year}",
+        "E2",
+    )
+    bars(funnel_sheet, 4, 1, 2, f"Funnel of the {report.year} calls", "D2")
+    if report.per_year:
+        rows = len(report.per_year)
+        per_year_chart = BarChart()
+        per_year_chart.title = f"Selections per year since {report.first_year}"
+        per_year_chart.add_data(
+            Reference(year_sheet, min_col=2, min_row=1, max_row=rows + 1), titles_from_data=True
+        )
+        per_year_chart.set_categories(Reference(year_sheet, min_col=1, min_row=2, max_row=rows + 1))
+        running = LineChart()
+        running.add_data(
+            Reference(year_sheet, min_col=3, min_row=1, max_row=rows + 1), titles_from_data=True
+        )
+        running.y_axis.axId = 200
+        running.y_axis.title = "Running total"
+        running.y_axis.crosses = "max"
+        per_year_chart += running
+        per_year_chart.height, per_year_chart.width = 9, 18
+        year_sheet.add_chart(per_year_chart, "E2")
+    return workbook_bytes(book)
+
+
+def render(report: SelectionReport, fmt: str) -> bytes:
+    """The report as bytes in one of the formats."""
+    if fmt == "json":
+        return to_json(report).encode("utf-8")
+    if fmt == "csv":
+        return to_csv(report).encode("utf-8")
+    if fmt == "html":
+        return to_html_document(report).encode("utf-8")
+    if fmt == "xlsx":
+        return to_xlsx(report)
+    if fmt == "pdf":
+        return to_pdf(report)
+    raise ValueError(f"unknown format {fmt!r}")

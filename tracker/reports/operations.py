@@ -1,0 +1,413 @@
+"""The yearly selection report (DESIGN section 5): computed once, rendered in every format.
+
+A proposal counts in the year of its transition into ``selected`` (the Luxembourg calendar
+date of that history row); contracted ones count too, and so do ones withdrawn or cancelled
+later, which are flagged. The running total counts from the programme's first year.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from tracker.core.countries import country_name
+from tracker.core.db import CENT
+from tracker.core.time import LUXEMBOURG
+from tracker.extensions import db
+from tracker.programmes.models import Call, Programme, Sector
+from tracker.proposals.models import Proposal
+from tracker.review.models import Contract, HrddAssessment
+from tracker.workflow.definitions import get_workflow
+from tracker.workflow.models import StatusChange
+
+ZERO = Decimal("0.00")
+# States a proposal can only reach after passing the eligibility check.
+AFTER_SCREENING = (
+    "preselection",
+    "full_proposal",
+    "hrdd_review",
+    "evaluation",
+    "selection",
+    "reserve",
+    "selected",
+    "contracting",
+    "contracted",
+)
+
+
+class ReportError(Exception):
+    """A report that cannot be made (unknown programme, a year out of range)."""
+
+
+@dataclass
+class SelectedProject:
+    reference: str
+    title: str
+    lead_company: str
+    lead_country: str | None
+    partner: str | None
+    partner_country: str | None
+    sector_key: str | None
+    sector_label: str | None
+    total_cost_eur: Decimal | None
+    granted_eur: Decimal | None
+    hrdd_category: str | None
+    clause_decision: str | None
+    contract_status: str  # contracted, selected, in contracting, withdrawn later, cancelled later
+    contracted_on: date | None
+    selected_on: date
+    later: str | None  # "withdrawn" or "cancelled" when that happened after the selection
+
+
+@dataclass
+class Funnel:
+    calls: list[str]
+    submitted: int
+    eligible: int
+    preselected: int
+    selected: int
+    imported: bool = False  # imported history records outcomes only, not the stages in between
+
+
+@dataclass
+class SelectionReport:
+    programme_code: str
+    programme_name: str
+    year: int
+    first_year: int
+    projects: list[SelectedProject]
+    selected_since_start: int
+    per_year: list[tuple[int, int, int]]  # (year, selected, running total)
+    funnel: Funnel
+    by_sector: dict[str, int] = field(default_factory=dict)
+    sector_labels: dict[str, str] = field(default_factory=dict)
+    by_partner_country: dict[str, int] = field(default_factory=dict)
+    by_lead_country: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def selected_in_year(self) -> int:
+        return len(self.projects)
+
+    @property
+    def cofinancing_granted(self) -> Decimal:
+        return sum((p.granted_eur or ZERO for p in self.projects), ZERO).quantize(CENT)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum((p.total_cost_eur or ZERO for p in self.projects), ZERO).quantize(CENT)
+
+    @property
+    def average_granted(self) -> Decimal | None:
+        if not self.projects:
+            return None
+        return (self.cofinancing_granted / len(self.projects)).quantize(CENT)
+
+    @property
+    def share_of_cost(self) -> Decimal | None:
+        """Co-financing granted as a percentage of the selected projects' total cost."""
+        if not self.total_cost:
+            return None
+        return (self.cofinancing_granted * 100 / self.total_cost).quantize(Decimal("0.1"))
+
+    @property
+    def headline(self) -> str:
+        """The sentence of the agency's annual report."""
+        name = self.programme_name
+        the = "the " if not name.lower().startswith("the ") else ""
+        n, total = self.selected_in_year, self.selected_since_start
+        if self.year < self.first_year:
+            return (
+                f"The {name} started in {self.first_year}; there were no selections in {self.year}."
+            )
+        if n == 0:
+            since = (
+                f"since {self.first_year}"
+                if self.year > self.first_year
+                else f"in {self.first_year}"
+            )
+            return (
+                f"In {self.year}, no project was selected under {the}{name}; the total {since} "
+                f"remains {total}."
+            )
+        projects = "1 project was" if n == 1 else f"{n} projects were"
+        if self.year == self.first_year:
+            return f"In {self.year}, {projects} selected under {the}{name}, the first year of the facility."
+        return (
+            f"In {self.year}, {projects} selected under {the}{name}, "
+            f"taking the total to {total} since {self.first_year}."
+        )
+
+    def as_json(self) -> dict:
+        """The machine-readable report (DESIGN section 6), amounts as two-decimal strings."""
+
+        def money(value):
+            return None if value is None else f"{value:.2f}"
+
+        return {
+            "programme": self.programme_code,
+            "programme_name": self.programme_name,
+            "year": self.year,
+            "first_year": self.first_year,
+            "selected_in_year": self.selected_in_year,
+            "selected_since_start": self.selected_since_start,
+            "headline": self.headline,
+            "cofinancing_granted_eur": money(self.cofinancing_granted),
+            "cofinancing_average_eur": money(self.average_granted),
+            "total_cost_eur": money(self.total_cost),
+            "cofinancing_share_percent": None
+            if self.share_of_cost is None
+            else f"{self.share_of_cost:.1f}",
+            "by_sector": self.by_sector,
+            "by_partner_country": self.by_partner_country,
+            "by_lead_country": self.by_lead_country,
+            "funnel": {
+                "calls": self.funnel.calls,
+                "submitted": self.funnel.submitted,
+                "eligible": self.funnel.eligible,
+                "preselected": self.funnel.preselected,
+                "selected": self.funnel.selected,
+            },
+            "per_year": [{"year": y, "selected": n, "total": t} for y, n, t in self.per_year],
+            "projects": [
+                {
+                    "reference": p.reference,
+                    "title": p.title,
+                    "lead_organisation": p.lead_company,
+                    "lead_country": p.lead_country,
+                    "partner_organisation": p.partner,
+                    "sector": p.sector_key,
+                    "partner_country": p.partner_country,
+                    "total_budget_eur": money(p.total_cost_eur),
+                    "granted_eur": money(p.granted_eur),
+                    "hrdd_category": p.hrdd_category,
+                    "clause_decision": p.clause_decision,
+                    "contract_status": p.contract_status,
+                    "contracted_on": p.contracted_on.isoformat() if p.contracted_on else None,
+                    "selected_on": p.selected_on.isoformat(),
+                    "later": p.later,
+                }
+                for p in self.projects
+            ],
+        }
+
+
+def programme_by_code(code: str) -> Programme:
+    programme = db.session.scalar(
+        sa.select(Programme).where(Programme.code == (code or "").strip().upper())
+    )
+    if programme is None:
+        raise ReportError(f"There is no programme with the code “{code}”.")
+    return programme
+
+
+def selection_dates(programme: Programme) -> dict[int, date]:
+    """Each selected proposal of the programme and the Luxembourg date it was first selected."""
+    first = (
+        sa.select(StatusChange.proposal_id, sa.func.min(StatusChange.created_at).label("at"))
+        .join(Proposal, Proposal.id == StatusChange.proposal_id)
+        .join(Call, Call.id == Proposal.call_id)
+        .where(
+            Call.programme_id == programme.id,
+            StatusChange.to_status == "selected",
+            StatusChange.transition != "reopen",
+        )
+        .group_by(StatusChange.proposal_id)
+    )
+    return {
+        proposal_id: at.astimezone(LUXEMBOURG).date()
+        for proposal_id, at in db.session.execute(first)
+    }
+
+
+def selection_report(code: str, year: int) -> SelectionReport:
+    """Compute every figure of the report for one programme and one year."""
+    programme = programme_by_code(code)
+    if not 1900 <= year <= 2200:
+        raise ReportError(f"{year} is not a plausible year.")
+    dates = selection_dates(programme)
+    in_year = {pid: day for pid, day in dates.items() if day.year == year}
+    counts = Counter(day.year for day in dates.values())
+    last_year = max([year, *counts])
+    per_year, running = [], 0
+    for y in range(programme.first_year, last_year + 1):
+        running += counts.get(y, 0)
+        per_year.append((y, counts.get(y, 0), running))
+    since_start = sum(n for y, n in counts.items() if programme.first_year <= y <= year)
+
+    projects = _projects(in_year)
+    report = SelectionReport(
+        programme_code=programme.code,
+        programme_name=programme.name,
+        year=year,
+        first_year=programme.first_year,
+        projects=projects,
+        selected_since_start=since_start,
+        per_year=per_year,
+        funnel=_funnel(programme, year),
+    )
+    report.by_sector = dict(Counter(p.sector_key or "unknown" for p in projects).most_common())
+    report.sector_labels = {
+        p.sector_key or "unknown": p.sector_label or "Unknown" for p in projects
+    }
+    report.by_partner_country = dict(
+        Counter(p.partner_country or "??" for p in projects).most_common()
+    )
+    report.by_lead_country = dict(Counter(p.lead_country or "??" for p in projects).most_common())
+    return report
+
+
+def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
+    if not selected_on:
+        return []
+    ids = list(selected_on)
+    proposals = list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.id.in_(ids))
+            .options(
+                selectinload(Proposal.partners),
+                selectinload(Proposal.sector),
+                selectinload(Proposal.organisation),
+            )
+        )
+    )
+    assessments = {
+        a.proposal_id: a
+        for a in db.session.scalars(
+            sa.select(HrddAssessment).where(HrddAssessment.proposal_id.in_(ids))
+        )
+    }
+    contracts = {
+        c.proposal_id: c
+        for c in db.session.scalars(sa.select(Contract).where(Contract.proposal_id.in_(ids)))
+    }
+    contracted_on: dict[int, date] = {}
+    later: dict[int, str] = {}
+    for pid, to_status, at in db.session.execute(
+        sa.select(StatusChange.proposal_id, StatusChange.to_status, StatusChange.created_at)
+        .where(
+            StatusChange.proposal_id.in_(ids),
+            StatusChange.to_status.in_(("contracted", "withdrawn", "rejected")),
+        )
+        .order_by(StatusChange.proposal_id, StatusChange.seq)
+    ):
+        day = at.astimezone(LUXEMBOURG).date()
+        if to_status == "contracted":
+            contracted_on[pid] = day
+        elif day >= selected_on[pid]:
+            later[pid] = "withdrawn" if to_status == "withdrawn" else "cancelled"
+    projects = []
+    for proposal in proposals:
+        partner = proposal.local_partner
+        assessment = assessments.get(proposal.id)
+        contract = contracts.get(proposal.id)
+        flag = later.get(proposal.id) if proposal.status in ("withdrawn", "rejected") else None
+        if proposal.status == "contracted":
+            status = "contracted"
+        elif flag:
+            status = f"{flag} after selection"
+        elif proposal.status == "contracting":
+            status = "agreement in preparation"
+        else:
+            status = "selected, not yet contracted"
+        day = contracted_on.get(proposal.id) or (
+            contract.signed_on if contract and contract.signed else None
+        )
+        projects.append(
+            SelectedProject(
+                reference=proposal.reference,
+                title=proposal.title or "",
+                lead_company=proposal.lead_name or proposal.organisation.name,
+                lead_country=proposal.lead_country,
+                partner=partner.name if partner else None,
+                partner_country=partner.country if partner else proposal.partner_country,
+                sector_key=proposal.sector.key if proposal.sector else None,
+                sector_label=proposal.sector.label if proposal.sector else None,
+                total_cost_eur=proposal.total_cost_eur,
+                granted_eur=proposal.granted_eur,
+                hrdd_category=assessment.risk_category.value
+                if assessment and assessment.risk_category
+                else None,
+                clause_decision=assessment.clause_decision.value
+                if assessment and assessment.clause_decision
+                else None,
+                contract_status=status,
+                contracted_on=day if proposal.status == "contracted" or (flag and day) else None,
+                selected_on=selected_on[proposal.id],
+                later=flag,
+            )
+        )
+    projects.sort(key=lambda p: (p.selected_on, p.reference))
+    return projects
+
+
+def _funnel(programme: Programme, year: int) -> Funnel:
+    """Submitted, eligible, pre-selected and selected among the proposals of the year's calls.
+
+    The year's calls are those whose deadline falls in the year (Luxembourg time). In a
+    single-stage call there is no pre-selection: every eligible proposal goes on.
+    """
+    calls = [
+        call
+        for call in db.session.scalars(
+            sa.select(Call).where(Call.programme_id == programme.id).order_by(Call.closes_at)
+        )
+        if call.closes_at.astimezone(LUXEMBOURG).year == year
+    ]
+    if not calls:
+        return Funnel([], 0, 0, 0, 0)
+    ids = [c.id for c in calls]
+    two_stage = {c.id for c in calls if get_workflow(c.workflow_key).two_stage}
+    submitted = dict(
+        db.session.execute(
+            sa.select(Proposal.id, Proposal.call_id).where(
+                Proposal.call_id.in_(ids), Proposal.submitted_at.is_not(None)
+            )
+        ).all()
+    )
+    reached: dict[int, set[str]] = {}
+    for pid, to_status in db.session.execute(
+        sa.select(StatusChange.proposal_id, StatusChange.to_status)
+        .distinct()
+        .join(Proposal, Proposal.id == StatusChange.proposal_id)
+        .where(Proposal.call_id.in_(ids), StatusChange.to_status.in_(AFTER_SCREENING))
+    ):
+        reached.setdefault(pid, set()).add(to_status)
+    eligible = [pid for pid in submitted if reached.get(pid)]
+    preselected = [
+        pid
+        for pid in eligible
+        if submitted[pid] not in two_stage or "full_proposal" in reached[pid]
+    ]
+    selected = [pid for pid in eligible if reached[pid] & {"selected", "contracted"}]
+    return Funnel(
+        [c.title for c in calls],
+        len(submitted),
+        len(eligible),
+        len(preselected),
+        len(selected),
+        imported=any(c.imported for c in calls),
+    )
+
+
+def sector_label(key: str) -> str:
+    sector = db.session.scalar(sa.select(Sector).where(Sector.key == key))
+    return sector.label if sector else key
+
+
+def country_label(code: str) -> str:
+    return country_name(code) if code and code != "??" else "Unknown"
+
+
+def report_years(programme: Programme) -> list[int]:
+    """The years a report can be asked for: from the first year to the latest selection or now."""
+    from tracker.core.time import local_today
+
+    dates = selection_dates(programme)
+    last = max([local_today().year, *(d.year for d in dates.values())])
+    return list(range(programme.first_year, last + 1))
