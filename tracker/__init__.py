@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -135,12 +136,21 @@ def _select_locale():
 def _to_sign_in():
     """Send a signed-out visitor to sign in; a post they made is kept and given back after."""
     from tracker.auth.operations import stash_form
-    from tracker.core.web import STASH_KEY
+    from tracker.core.web import STASH_KEY, safe_next
     from tracker.extensions import db
 
     if request.method == "POST" and request.form:
+        # Come back to the page that showed the form: the same address when it answers GET,
+        # otherwise the page the form was on.
+        rule = request.url_rule
+        if rule is not None and "GET" in (rule.methods or ()):
+            back = request.path
+        else:
+            referrer = urlsplit(request.referrer or "")
+            same_site = not referrer.netloc or referrer.netloc == request.host
+            back = safe_next(referrer.path if same_site else None, url_for("proposals.dashboard"))
         items = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
-        session[STASH_KEY] = stash_form(request.path, items)
+        session[STASH_KEY] = stash_form(back, items)
         db.session.commit()
         flash(
             _(
@@ -149,7 +159,7 @@ def _to_sign_in():
             ),
             "warning",
         )
-        return redirect(url_for("auth.login", next=request.path))
+        return redirect(url_for("auth.login", next=back))
     flash(_("Please sign in to continue."), "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 

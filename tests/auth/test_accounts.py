@@ -293,3 +293,61 @@ def test_sign_in_only_follows_local_next_addresses(app, client):
         {"email": "anna@company.lu", "password": f.PASSWORD, "next": "https://evil.example/phish"},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_an_expired_session_on_a_staff_action_returns_to_the_page_of_the_form(app, client):
+    with app.app_context():
+        people = f.team()
+        proposal = f.bring_to("hrdd_review", f.call(), f.applicant(), people)
+        db.session.commit()
+        proposal_id, version = proposal.id, proposal.version
+    web = Web(client)
+    web.login("hrdd@agency.lu")
+    token = web.token()
+    client.delete_cookie("session")
+    page = f"http://localhost/review/proposals/{proposal_id}"
+    response = client.post(
+        f"/review/proposals/{proposal_id}/transitions/reject_hrdd",
+        data={"csrf_token": token, "version": version, "comment": "Long reasoning..."},
+        headers={"Referer": page},
+    )
+    assert response.headers["Location"].endswith(f"/login?next=/review/proposals/{proposal_id}")
+    back = web.post(
+        "/login",
+        {
+            "email": "hrdd@agency.lu",
+            "password": f.PASSWORD,
+            "next": f"/review/proposals/{proposal_id}",
+        },
+    )
+    assert web.get(back.headers["Location"]).status_code == 200
+    with app.app_context():
+        assert db.session.get(f.Proposal, proposal_id).status == "hrdd_review"  # nothing was done
+
+
+def test_an_expired_session_keeps_a_long_hrdd_assessment(app, client):
+    with app.app_context():
+        people = f.team()
+        proposal = f.bring_to("hrdd_review", f.call(), f.applicant(), people)
+        db.session.commit()
+        proposal_id, version = proposal.id, proposal.version
+    web = Web(client)
+    web.login("hrdd@agency.lu")
+    token = web.token()
+    client.delete_cookie("session")
+    summary = "The supply chain relies on seasonal workers; housing conditions need checking. " * 10
+    client.post(
+        f"/review/proposals/{proposal_id}/hrdd",
+        data={"csrf_token": token, "version": version, "summary": summary, "risk_category": "A"},
+    )
+    back = web.post(
+        "/login",
+        {
+            "email": "hrdd@agency.lu",
+            "password": f.PASSWORD,
+            "next": f"/review/proposals/{proposal_id}/hrdd",
+        },
+    )
+    page = text(web.get(back.headers["Location"]))
+    assert summary.strip()[:100] in page
+    assert '<option selected value="A">' in page

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import Role, User, UserRole
 from tracker.core.time import local_today
-from tracker.core.web import get_or_404, roles_required
+from tracker.core.web import get_or_404, restored_formdata, roles_required
 from tracker.extensions import db
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
 from tracker.proposals import sections
@@ -348,7 +348,15 @@ def hrdd(proposal_id: int):
         else:
             status = 422
     else:
-        form = hrdd_form(data={"version": proposal.version, **_hrdd_data(assessment)})
+        restored = restored_formdata()
+        if restored is not None:
+            form = hrdd_form(formdata=restored)
+            flash(
+                _("This is what you typed before your session expired. It is not saved yet."),
+                "warning",
+            )
+        else:
+            form = hrdd_form(data={"version": proposal.version, **_hrdd_data(assessment)})
     if len([c for c in form.conditions if c.data]) >= len(form.conditions):
         form.conditions.append_entry()
     return render_template(
@@ -431,7 +439,8 @@ def score(proposal_id: int):
         data = {"comment": mine.comment} if mine else {}
         if mine:
             data.update({f"mark_{k}": v for k, v in mine.marks.items()})
-        form = score_form(data=data)
+        restored = restored_formdata()
+        form = score_form(formdata=restored) if restored is not None else score_form(data=data)
     return render_template(
         "review/score.html",
         proposal=proposal,
@@ -544,6 +553,12 @@ def contract(proposal_id: int):
                 status = 422
         else:
             status = 422
+    elif (restored := restored_formdata()) is not None:
+        form = ContractForm(formdata=restored)
+        form.clause_version.choices = _clause_choices()
+        flash(
+            _("This is what you typed before your session expired. It is not saved yet."), "warning"
+        )
     else:
         form = ContractForm(
             data={
