@@ -30,7 +30,9 @@ class LoginForm(BaseForm):
     next = HiddenField()
 
 
-class RegisterForm(BaseForm):
+class AccountForm(BaseForm):
+    """A new account: the person's name, e-mail and password (invited colleagues use it as is)."""
+
     name = StringField(
         _l("Your name"),
         validators=[DataRequired(), Length(max=200)],
@@ -41,6 +43,25 @@ class RegisterForm(BaseForm):
         validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "email"},
     )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+AcceptInvitationForm = AccountForm
+
+
+class RegisterForm(AccountForm):
+    """A new account that founds its company."""
+
     organisation = StringField(
         _l("Your company's legal name"),
         validators=[DataRequired(), Length(max=200)],
@@ -51,45 +72,10 @@ class RegisterForm(BaseForm):
         render_kw={"autocomplete": "organization"},
     )
     country = SelectField(_l("Country of registration"), validators=[Optional()])
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired()],
-        description=_l("At least 10 characters."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = options([("", _l("Choose…")), *country_choices(EU_MEMBER_STATES)])
-
-
-class AcceptInvitationForm(BaseForm):
-    name = StringField(
-        _l("Your name"),
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "name"},
-    )
-    email = EmailField(
-        _l("E-mail"),
-        validators=[DataRequired(), Length(max=254)],
-        render_kw={"autocomplete": "email"},
-    )
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired()],
-        description=_l("At least 10 characters."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
 
 
 class PasswordForm(BaseForm):

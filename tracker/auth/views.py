@@ -50,7 +50,10 @@ def _start_session(user: User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts.")
+# Only failed attempts count (a successful sign-in redirects).
+@limiter.limit(
+    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("proposals.dashboard"))

@@ -44,48 +44,13 @@ REJECTED_PER_YEAR = {
 }
 WITHDRAWN_PER_YEAR = {year: 1 + year % 3 for year in SELECTED_PER_YEAR}
 
-SECTORS_BY_YEAR = {
+# The sectors each year's call added (DESIGN section 2); from 2022 any SDG-serving sector.
+SECTORS_ADDED = {
     2016: ["biohealth", "ict", "fintech", "eco-innovation"],
-    2018: ["biohealth", "ict", "fintech", "eco-innovation", "circular-economy", "logistics"],
-    2020: [
-        "biohealth",
-        "ict",
-        "fintech",
-        "eco-innovation",
-        "circular-economy",
-        "logistics",
-        "space",
-        "mobility",
-        "cleantech",
-        "healthtech",
-    ],
-    2021: [
-        "biohealth",
-        "ict",
-        "fintech",
-        "eco-innovation",
-        "circular-economy",
-        "logistics",
-        "space",
-        "mobility",
-        "cleantech",
-        "healthtech",
-        "covid-19",
-    ],
-    2022: [
-        "ict",
-        "fintech",
-        "renewable-energy",
-        "logistics",
-        "circular-economy",
-        "space",
-        "mobility",
-        "cleantech",
-        "healthtech",
-        "biohealth",
-        "eco-innovation",
-        "other",
-    ],
+    2018: ["circular-economy", "logistics"],
+    2020: ["space", "mobility", "cleantech", "healthtech"],
+    2021: ["covid-19"],
+    2022: ["renewable-energy", "other"],
 }
 PRIORITY_COUNTRIES = list(BPF_PRIORITY_COUNTRIES)
 LATER_COUNTRIES = [*PRIORITY_COUNTRIES, "RW", "KH", "BJ", "TN", "GH"]
@@ -162,8 +127,9 @@ TITLES = {
 
 
 def sectors_for(year: int) -> list[str]:
-    start = max(y for y in SECTORS_BY_YEAR if y <= year)
-    return SECTORS_BY_YEAR[start]
+    """The sectors open in a year: everything added up to then (COVID-19 only in 2021)."""
+    sectors = [s for added, keys in SECTORS_ADDED.items() if added <= year for s in keys]
+    return [s for s in sectors if s != "covid-19" or year == 2021]
 
 
 def calls_for(year: int) -> list[tuple[str, date, date]]:

@@ -51,21 +51,9 @@ COLUMNS = (
     "hrdd_category",
 )
 OUTCOMES = ("submitted", "rejected", "withdrawn", "selected", "contracted")
-REQUIRED_ALWAYS = (
-    "reference",
-    "programme",
-    "call",
-    "title",
-    "lead_organisation",
-    "lead_country",
-    "partner_organisation",
-    "partner_country",
-    "sector",
-    "total_budget_eur",
-    "requested_eur",
-    "submitted_on",
-    "outcome",
-)
+# Needed on every line; the others depend on the outcome.
+OUTCOME_FIELDS = ("decided_on", "granted_eur", "contracted_on", "hrdd_category")
+REQUIRED_ALWAYS = tuple(c for c in COLUMNS if c not in OUTCOME_FIELDS)
 AMOUNT = re.compile(r"\d+(\.\d{1,2})?")
 MAX_LENGTHS = {
     "reference": 40,

@@ -140,6 +140,23 @@ def _transitions(two_stage: bool) -> dict[str, Transition]:
     def t(key, label, sources, target, roles, **kwargs) -> Transition:
         return Transition(key, label, frozenset(sources), target, frozenset(roles), **kwargs)
 
+    def reject(key, label, sources, roles, history_label, **kwargs) -> Transition:
+        """A rejection: always with a reason the applicant sees, confirmed first."""
+        kwargs.setdefault("confirm", N_("Reject this proposal? The applicant will see the reason."))
+        return t(
+            key,
+            label,
+            sources,
+            "rejected",
+            roles,
+            requires_reason=True,
+            reason_label=N_("Reason for the applicant"),
+            notify_applicant=True,
+            button="danger",
+            history_label=history_label,
+            **kwargs,
+        )
+
     submit_guards = ("call_open", "concept_note_complete" if two_stage else "proposal_complete")
     items = [
         t(
@@ -170,18 +187,12 @@ def _transitions(two_stage: bool) -> dict[str, Transition]:
             notify_applicant=True,
             history_label=N_("Found eligible"),
         ),
-        t(
+        reject(
             "reject_screening",
             N_("Reject at screening"),
             {"screening"},
-            "rejected",
             {REVIEWER},
-            requires_reason=True,
-            reason_label=N_("Reason for the applicant"),
-            notify_applicant=True,
-            button="danger",
-            confirm=N_("Reject this proposal? The applicant will see the reason."),
-            history_label=N_("Not eligible"),
+            N_("Not eligible"),
         ),
         t(
             "request_information",
@@ -214,18 +225,12 @@ def _transitions(two_stage: bool) -> dict[str, Transition]:
             guards=("hrdd_cleared",),
             history_label=N_("Human-rights due-diligence review completed"),
         ),
-        t(
+        reject(
             "reject_hrdd",
             N_("Reject at HRDD review"),
             {"hrdd_review"},
-            "rejected",
             {HRDD},
-            requires_reason=True,
-            reason_label=N_("Reason for the applicant"),
-            notify_applicant=True,
-            button="danger",
-            confirm=N_("Reject this proposal? The applicant will see the reason."),
-            history_label=N_("Not retained after the human-rights due-diligence review"),
+            N_("Not retained after the human-rights due-diligence review"),
         ),
         t(
             "complete_evaluation",
@@ -236,18 +241,12 @@ def _transitions(two_stage: bool) -> dict[str, Transition]:
             guards=("scores_complete",),
             public=False,
         ),
-        t(
+        reject(
             "reject_evaluation",
             N_("Reject after evaluation"),
             {"evaluation"},
-            "rejected",
             {REVIEWER},
-            requires_reason=True,
-            reason_label=N_("Reason for the applicant"),
-            notify_applicant=True,
-            button="danger",
-            confirm=N_("Reject this proposal? The applicant will see the reason."),
-            history_label=N_("Not retained after evaluation"),
+            N_("Not retained after evaluation"),
         ),
         t(
             "select",
@@ -271,19 +270,13 @@ def _transitions(two_stage: bool) -> dict[str, Transition]:
             public=False,
             button="warning",
         ),
-        t(
+        reject(
             "reject_selection",
             N_("Reject at selection"),
             {"selection", "reserve"},
-            "rejected",
             {COMMITTEE},
+            N_("Not selected by the committee"),
             guards=("no_conflict",),
-            requires_reason=True,
-            reason_label=N_("Reason for the applicant"),
-            notify_applicant=True,
-            button="danger",
-            confirm=N_("Reject this proposal? The applicant will see the reason."),
-            history_label=N_("Not selected by the committee"),
         ),
         t(
             "start_contracting",
@@ -308,18 +301,13 @@ def _transitions(two_stage: bool) -> dict[str, Transition]:
             ),
             history_label=N_("Agreement signed"),
         ),
-        t(
+        reject(
             "cancel",
             N_("Cancel"),
             {"selected", "contracting"},
-            "rejected",
             {REVIEWER},
-            requires_reason=True,
-            reason_label=N_("Reason for the applicant"),
-            notify_applicant=True,
-            button="danger",
+            N_("Selection cancelled"),
             confirm=N_("Cancel this selection? The applicant will see the reason."),
-            history_label=N_("Selection cancelled"),
         ),
         t(
             "withdraw",
@@ -359,19 +347,14 @@ def _transitions(two_stage: bool) -> dict[str, Transition]:
                 button="success",
                 history_label=N_("Pre-selected: the full proposal is invited"),
             ),
-            t(
+            reject(
                 "reject_preselection",
                 N_("Reject at pre-selection"),
                 {"preselection"},
-                "rejected",
                 {COMMITTEE},
+                N_("Not pre-selected"),
                 guards=("no_conflict",),
-                requires_reason=True,
-                reason_label=N_("Reason for the applicant"),
-                notify_applicant=True,
-                button="danger",
                 confirm=N_("Reject this concept note? The applicant will see the reason."),
-                history_label=N_("Not pre-selected"),
             ),
             t(
                 "submit_full_proposal",
