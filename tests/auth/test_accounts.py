@@ -351,3 +351,13 @@ def test_an_expired_session_keeps_a_long_hrdd_assessment(app, client):
     page = text(web.get(back.headers["Location"]))
     assert summary.strip()[:100] in page
     assert '<option selected value="A">' in page
+
+
+def test_successful_sign_ins_do_not_use_up_the_limit(app, make_app):
+    with app.app_context():
+        f.applicant()
+        db.session.commit()
+    limited = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute")
+    for _ in range(4):
+        web = Web(limited.test_client())
+        assert web.post("/login", {"email": "anna@company.lu", "password": f.PASSWORD}).status_code == 302
