@@ -360,4 +360,7 @@ def test_successful_sign_ins_do_not_use_up_the_limit(app, make_app):
     limited = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute")
     for _ in range(4):
         web = Web(limited.test_client())
-        assert web.post("/login", {"email": "anna@company.lu", "password": f.PASSWORD}).status_code == 302
+        assert (
+            web.post("/login", {"email": "anna@company.lu", "password": f.PASSWORD}).status_code
+            == 302
+        )

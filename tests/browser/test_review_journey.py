@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories as f
-from tests.browser.conftest import SCREENSHOTS, sign_in, sign_out
+from tests.browser.conftest import SCREENSHOTS, no_horizontal_overflow, sign_in, sign_out
 from tracker.demo import DEMO_PASSWORD, load_demo
 from tracker.extensions import db
 from tracker.proposals.models import Proposal
@@ -144,6 +144,18 @@ def test_from_submitted_to_signed_agreement(page, live_server, app, submitted_by
     assert "Contracted" in page.locator("#status").inner_text()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "review-contracted.png"), full_page=True)
+
+    # The staff pages fit a phone screen too.
+    page.set_viewport_size({"width": 375, "height": 740})
+    for path in (
+        "/review/proposals",
+        f"/review/proposals/{proposal_id}",
+        f"/review/proposals/{proposal_id}/contract",
+        f"/review/proposals/{proposal_id}/hrdd",
+    ):
+        page.goto(base + path)
+        assert no_horizontal_overflow(page), path
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The applicant sees the public steps, never the internal notes.
     as_user(page, base, "applicant@demo.lu")
