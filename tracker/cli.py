@@ -7,6 +7,7 @@ Public contract (DESIGN section 6): ``tracker db upgrade``, ``tracker users crea
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -132,8 +133,9 @@ def load_demo_command(if_empty):
     if if_empty and not database_is_empty():
         click.echo("The database already has data; demo data not loaded.")
         return
+    logging.getLogger("tracker").setLevel(logging.WARNING)  # not one line per demo transition
     load_demo()
-    click.echo("Demo data loaded.")
+    click.echo("Demo data loaded: the BPF programme with its history since 2016 and an open call.")
 
 
 @demo.command("accounts")
