@@ -158,9 +158,3 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-@pytest.fixture
-def csrf_app(app):
-    """The app with CSRF checks on, as in production (the tests keep them on by default)."""
-    return app

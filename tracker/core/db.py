@@ -88,8 +88,3 @@ class Percent(Money):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(sa.Numeric(5, 2, asdecimal=False))
         return dialect.type_descriptor(sa.Numeric(5, 2))
-
-
-def money(value) -> Decimal:
-    """A two-decimal ``Decimal`` from anything ``Decimal`` accepts."""
-    return Decimal(value).quantize(CENT)

@@ -10,13 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     DecimalField,
-    Field,
     FieldList,
     FormField,
     HiddenField,
     SelectChoice,
 )
-from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 from tracker.core.db import CENT
@@ -117,16 +115,6 @@ class VersionField(HiddenField):
             self.data = int(valuelist[0]) if valuelist and valuelist[0] else None
         except ValueError:
             self.data = None
-
-
-def require_if(other: str, message=None):
-    """A validator: this field is needed when the other field is truthy."""
-
-    def check(form, field: Field):
-        if form[other].data and not field.data:
-            raise ValidationError(message or _l("This field is required."))
-
-    return check
 
 
 def options(pairs) -> list[SelectChoice]:

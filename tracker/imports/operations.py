@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import Organisation
-from tracker.core.countries import country_name, is_country, oecd_dac_recipients
+from tracker.core.countries import is_country, oecd_dac_recipients
 from tracker.core.time import LUXEMBOURG, local_date_at
 from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
@@ -638,10 +638,3 @@ def history_steps(row: Row) -> list[tuple[str, str, datetime, str]]:
         steps.append((IMPORT, "selected", local_date_at(row.decided_on, 13), ""))
         steps.append((IMPORT, "contracted", local_date_at(row.contracted_on, 14), ""))
     return steps
-
-
-def describe(row: Row) -> str:
-    return (
-        f"{row.reference}: {row.title} ({row.lead_organisation}, {country_name(row.partner_country)}, "
-        f"{row.outcome})"
-    )

@@ -15,11 +15,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from tracker.core.countries import country_name
 from tracker.core.db import CENT
 from tracker.core.time import LUXEMBOURG
 from tracker.extensions import db
-from tracker.programmes.models import Call, Programme, Sector
+from tracker.programmes.models import Call, Programme
 from tracker.proposals.models import Proposal
 from tracker.review.models import Contract, HrddAssessment
 from tracker.workflow.definitions import get_workflow
@@ -393,15 +392,6 @@ def _funnel(programme: Programme, year: int) -> Funnel:
         len(selected),
         imported=any(c.imported for c in calls),
     )
-
-
-def sector_label(key: str) -> str:
-    sector = db.session.scalar(sa.select(Sector).where(Sector.key == key))
-    return sector.label if sector else key
-
-
-def country_label(code: str) -> str:
-    return country_name(code) if code and code != "??" else "Unknown"
 
 
 def report_years(programme: Programme) -> list[int]:

@@ -6,10 +6,12 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from tracker.core.time import LUXEMBOURG
 from tracker.proposals import eligibility
 from tracker.review import operations as ops
 from tracker.review.models import ClauseDecision
 from tracker.workflow.operations import TransitionContext, effect, guard
+from tracker.workflow.timeline import history_rows
 
 
 @guard("screening_passed")
@@ -56,7 +58,7 @@ def _selection_ready(context: TransitionContext) -> list[str]:
     proposal = context.proposal
     problems = []
     assessment = ops.hrdd_assessment(proposal)
-    cleared = any(row.transition == "clear_hrdd" for row in ops.history_rows(proposal.id))
+    cleared = any(row.transition == "clear_hrdd" for row in history_rows(proposal.id))
     if (
         not cleared
         or assessment is None
@@ -107,7 +109,7 @@ def _grant_within_limits(context: TransitionContext) -> list[str]:
 
 @guard("contract_complete")
 def _contract_complete(context: TransitionContext) -> list[str]:
-    today = context.now.astimezone(ops.LUXEMBOURG).date()
+    today = context.now.astimezone(LUXEMBOURG).date()
     return ops.contract_problems(context.proposal, ops.contract_for(context.proposal), today)
 
 

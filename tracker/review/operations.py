@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from tracker.auth.models import Role, User
 from tracker.core.db import CENT
-from tracker.core.time import LUXEMBOURG, local_today, utcnow
+from tracker.core.time import local_today, utcnow
 from tracker.extensions import db
 from tracker.proposals import eligibility
 from tracker.proposals.models import Proposal
@@ -33,7 +33,6 @@ from tracker.review.models import (
     ScreeningItem,
 )
 from tracker.workflow.operations import check_version
-from tracker.workflow.timeline import history_rows
 
 log = logging.getLogger(__name__)
 
@@ -611,16 +610,3 @@ def sign(proposal: Proposal, contract: Contract, now: datetime) -> None:
     contract.clause_text = contract.clause_version.text
     contract.signed_at = now
     proposal.granted_eur = contract.granted_eur
-
-
-def contracted_on(contract: Contract) -> date | None:
-    """The date the agreement took effect: the later signature."""
-    return contract.signed_on
-
-
-def selected_on(proposal: Proposal) -> date | None:
-    """The Luxembourg date of the transition into ``selected`` (what the yearly report counts)."""
-    for row in history_rows(proposal.id):
-        if row.to_status == "selected" and row.transition != "reopen":
-            return row.created_at.astimezone(LUXEMBOURG).date()
-    return None
