@@ -49,5 +49,5 @@ clean:
 # tracker/translations/*/LC_MESSAGES/messages.po and run this again to compile them.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k translate -k lazy_gettext --no-location --sort-output -o tracker/translations/messages.pot .
-	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-location
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --ignore-obsolete
 	$(BIN)/pybabel compile -d tracker/translations
