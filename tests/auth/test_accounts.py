@@ -295,7 +295,9 @@ def test_sign_in_only_follows_local_next_addresses(app, client):
     assert response.headers["Location"] == "/"
 
 
-def test_an_expired_session_on_a_staff_action_returns_to_the_page_of_the_form(app, client):
+@pytest.fixture
+def hrdd_officer_whose_session_expires(app, client):
+    """A proposal in HRDD review and its officer, signed in; expire() ends the session."""
     with app.app_context():
         people = f.team()
         proposal = f.bring_to("hrdd_review", f.call(), f.applicant(), people)
@@ -304,50 +306,47 @@ def test_an_expired_session_on_a_staff_action_returns_to_the_page_of_the_form(ap
     web = Web(client)
     web.login("hrdd@agency.lu")
     token = web.token()
-    client.delete_cookie("session")
-    page = f"http://localhost/review/proposals/{proposal_id}"
+
+    def expire():
+        client.delete_cookie("session")
+        return token
+
+    def sign_in_again(next_path):
+        return web.post(
+            "/login", {"email": "hrdd@agency.lu", "password": f.PASSWORD, "next": next_path}
+        )
+
+    return proposal_id, version, web, expire, sign_in_again
+
+
+def test_an_expired_session_on_a_staff_action_returns_to_the_page_of_the_form(
+    app, client, hrdd_officer_whose_session_expires
+):
+    proposal_id, version, web, expire, sign_in_again = hrdd_officer_whose_session_expires
+    token = expire()
     response = client.post(
         f"/review/proposals/{proposal_id}/transitions/reject_hrdd",
         data={"csrf_token": token, "version": version, "comment": "Long reasoning..."},
-        headers={"Referer": page},
+        headers={"Referer": f"http://localhost/review/proposals/{proposal_id}"},
     )
     assert response.headers["Location"].endswith(f"/login?next=/review/proposals/{proposal_id}")
-    back = web.post(
-        "/login",
-        {
-            "email": "hrdd@agency.lu",
-            "password": f.PASSWORD,
-            "next": f"/review/proposals/{proposal_id}",
-        },
-    )
+    back = sign_in_again(f"/review/proposals/{proposal_id}")
     assert web.get(back.headers["Location"]).status_code == 200
     with app.app_context():
         assert db.session.get(f.Proposal, proposal_id).status == "hrdd_review"  # nothing was done
 
 
-def test_an_expired_session_keeps_a_long_hrdd_assessment(app, client):
-    with app.app_context():
-        people = f.team()
-        proposal = f.bring_to("hrdd_review", f.call(), f.applicant(), people)
-        db.session.commit()
-        proposal_id, version = proposal.id, proposal.version
-    web = Web(client)
-    web.login("hrdd@agency.lu")
-    token = web.token()
-    client.delete_cookie("session")
+def test_an_expired_session_keeps_a_long_hrdd_assessment(
+    app, client, hrdd_officer_whose_session_expires
+):
+    proposal_id, version, web, expire, sign_in_again = hrdd_officer_whose_session_expires
+    token = expire()
     summary = "The supply chain relies on seasonal workers; housing conditions need checking. " * 10
     client.post(
         f"/review/proposals/{proposal_id}/hrdd",
         data={"csrf_token": token, "version": version, "summary": summary, "risk_category": "A"},
     )
-    back = web.post(
-        "/login",
-        {
-            "email": "hrdd@agency.lu",
-            "password": f.PASSWORD,
-            "next": f"/review/proposals/{proposal_id}/hrdd",
-        },
-    )
+    back = sign_in_again(f"/review/proposals/{proposal_id}/hrdd")
     page = text(web.get(back.headers["Location"]))
     assert summary.strip()[:100] in page
     assert '<option selected value="A">' in page

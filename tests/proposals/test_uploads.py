@@ -156,3 +156,38 @@ def test_the_limits_are_stated_on_the_form(app, client, draft):
     assert "at most 1 MB each" in page
     assert "PDF" in page and "DOCX" in page and "JPEG" in page
     assert 'accept=".pdf,.docx,.xlsx,.odt,.ods,.png,.jpg,.jpeg"' in page
+
+
+def test_an_answer_with_a_refused_document_is_not_sent_and_leaves_no_file(app, client):
+    with app.app_context():
+        people = f.team()
+        owner = f.applicant("carla@answer.lu", "Answer S.A.")
+        proposal = f.bring_to("screening", f.call(), owner, people)
+        f.take(proposal, "request_information", people["reviewer"])
+        db.session.commit()
+        proposal_id, version = proposal.id, proposal.version
+        before = len(proposal.attachments)
+    web = Web(client)
+    web.login("carla@answer.lu")
+    response = web.post(
+        f"/proposals/{proposal_id}/respond",
+        {
+            "version": version,
+            "reason": "Here they are.",
+            "files": [
+                (io.BytesIO(f.PDF_BYTES), "accounts.pdf"),
+                (io.BytesIO(b"MZ\x90 program"), "more.pdf"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "not one of the accepted types" in text(response)
+    with app.app_context():
+        proposal = db.session.get(Proposal, proposal_id)
+        assert proposal.status == "info_requested"
+        assert len(proposal.attachments) == before
+    stored = set(files_on_disk(app))
+    with app.app_context():
+        kept = {a.stored_name for a in db.session.get(Proposal, proposal_id).attachments}
+    assert stored == kept  # the accepted file of the refused answer was removed again

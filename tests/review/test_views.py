@@ -310,3 +310,60 @@ def test_rejection_at_each_stage_reaches_the_applicant(app, people, state, key, 
     assert "Not retained" in applicant_page
     notifications = text(signed_in(app, "anna@company.lu").get("/notifications/"))
     assert reason in notifications
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("lots", "Amount granted (EUR): Enter an amount in euros"),
+        ("", "Enter the amount granted."),
+        ("250000", "At most"),
+    ],
+)
+def test_a_bad_granted_amount_is_explained_and_nothing_changes(app, people, amount, message):
+    [proposal_id] = make(app, "selection")
+    with app.app_context():
+        version = db.session.get(Proposal, proposal_id).version
+    committee = signed_in(app, "committee@agency.lu")
+    page = committee.post(
+        f"/review/proposals/{proposal_id}/transitions/select",
+        {"version": version, "granted_eur": amount},
+        follow_redirects=True,
+    )
+    assert message in text(page)
+    with app.app_context():
+        proposal = db.session.get(Proposal, proposal_id)
+        assert (proposal.status, proposal.granted_eur, proposal.version) == (
+            "selection",
+            None,
+            version,
+        )
+
+
+def test_selection_ranking_queries_do_not_grow_with_the_call(app, people):
+    counts = {}
+    for size in (2, 8):
+        ids = make(app, "selection", size, title=f"Selection call of {size}")
+        with app.app_context():
+            call_id = db.session.get(Proposal, ids[0]).call_id
+        committee = signed_in(app, "committee@agency.lu")
+        with count_queries(app) as counter:
+            page = text(committee.get(f"/review/calls/{call_id}/selection"))
+        assert page.count('id="action-select"') == size
+        counts[size] = counter["n"]
+    assert counts[2] == counts[8], counts
+
+
+def test_a_conflicted_committee_member_sees_why_they_cannot_decide(app, people):
+    [proposal_id] = make(app, "selection")
+    with app.app_context():
+        from tracker.auth.models import User
+
+        member = db.session.scalar(sa.select(User).where(User.email == "committee@agency.lu"))
+        proposal = db.session.get(Proposal, proposal_id)
+        f.review_ops.declare_conflict(proposal, member, True, "Former employer.")
+        db.session.commit()
+        call_id = proposal.call_id
+    page = text(signed_in(app, "committee@agency.lu").get(f"/review/calls/{call_id}/selection"))
+    assert "You declared a conflict of interest on this proposal." in page
+    assert 'action="/review/proposals/' not in page

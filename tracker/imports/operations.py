@@ -583,7 +583,6 @@ def execute(
             call=calls[(row.programme, row.call)],
             organisation=organisation,
             reference=row.reference,
-            status="submitted",  # replaced by the history below
             imported=True,
             title=row.title,
             lead_name=row.lead_organisation,
@@ -609,8 +608,6 @@ def execute(
                 is_local=True,
             )
         )
-        db.session.add(proposal)
-        db.session.flush()
         record_imported_history(proposal, history_steps(row), actor_id=actor_id)
         if row.hrdd_category:
             db.session.add(

@@ -194,6 +194,13 @@ def clause_in_signed_contract(clause: ClauseVersion) -> bool:
     )
 
 
+def latest_clause() -> ClauseVersion | None:
+    """The newest version, draft or published (a new draft starts from its text)."""
+    return db.session.scalar(
+        sa.select(ClauseVersion).order_by(ClauseVersion.number.desc()).limit(1)
+    )
+
+
 def save_clause(clause: ClauseVersion | None, *, title: str, text: str) -> ClauseVersion:
     """Create a new draft version, or edit one no signed contract uses."""
     if not (title or "").strip() or not (text or "").strip():

@@ -161,7 +161,7 @@ def clauses():
 def edit_clause(clause_id: int | None = None):
     clause = get_or_404(ClauseVersion, clause_id) if clause_id else None
     if clause is None and not ClauseForm().is_submitted():
-        latest = ops_latest_clause()
+        latest = ops.latest_clause()
         form = ClauseForm(title=latest.title if latest else "", text=latest.text if latest else "")
     else:
         form = ClauseForm(obj=clause)
@@ -176,12 +176,6 @@ def edit_clause(clause_id: int | None = None):
             flash(_("Draft saved. Publish it to make it the current clause."), "success")
             return redirect(url_for("programmes.clauses"))
     return render_template("programmes/clause_form.html", form=form, clause=clause)
-
-
-def ops_latest_clause() -> ClauseVersion | None:
-    return db.session.scalar(
-        sa.select(ClauseVersion).order_by(ClauseVersion.number.desc()).limit(1)
-    )
 
 
 @bp.post("/admin/clauses/<int:clause_id>/publish")

@@ -53,6 +53,33 @@ def max_grant(proposal, call) -> Decimal | None:
     return ceiling if by_rate is None else min(by_rate, ceiling)
 
 
+def grant_problems(
+    proposal,
+    amount: Decimal | None,
+    *,
+    not_above: Decimal | None = None,
+    not_above_message: str = "",
+) -> list[str]:
+    """What is wrong with an amount to grant: missing, over the call's rate and ceiling, or
+    over a reference amount (the request at selection, the committee's grant in the contract)."""
+    if amount is None or amount <= 0:
+        return [str(_l("Enter the amount granted."))]
+    problems = []
+    limit = max_grant(proposal, proposal.call)
+    if limit is not None and amount > limit:
+        problems.append(
+            str(
+                _l(
+                    "At most %(max)s can be granted (the call's rate and ceiling).",
+                    max=euros(limit),
+                )
+            )
+        )
+    if not_above is not None and amount > not_above:
+        problems.append(not_above_message)
+    return problems
+
+
 def average_turnover(proposal) -> Decimal | None:
     values = [proposal.lead_turnover_1, proposal.lead_turnover_2, proposal.lead_turnover_3]
     if any(v is None for v in values):

@@ -26,7 +26,6 @@ from tracker.proposals.models import (
     SelfAssessmentAnswer,
 )
 from tracker.proposals.storage import delete_stored, safe_filename, store_upload
-from tracker.workflow.definitions import get_workflow
 from tracker.workflow.operations import (
     TransitionContext,
     check_version,
@@ -122,10 +121,7 @@ def create_draft(call: Call, user: User, now: datetime | None = None) -> Proposa
         target_countries=[],
         sdgs=[],
         unsaved_inputs={},
-        status=get_workflow(call.workflow_key).initial,
     )
-    db.session.add(proposal)
-    db.session.flush()
     start_history(proposal, user.id, at=now)
     return proposal
 
@@ -309,6 +305,38 @@ def remove_attachment(
     @sa.event.listens_for(db.session(), "after_commit", once=True)
     def _delete_file(session):
         delete_stored(stored_name)
+
+
+def respond_to_request(
+    proposal: Proposal, user: User, answer: str, files, *, expected_version=None
+):
+    """Answer a request for information, with documents: all of it or nothing.
+
+    ``files`` are ``(stream, filename)`` pairs. If one document is refused, the answer is not
+    sent and the documents already stored for it are removed again.
+    """
+    from tracker.workflow.operations import perform_transition
+
+    change = perform_transition(
+        proposal, "respond", user, expected_version=expected_version, comment=answer
+    )
+    stored: list[str] = []
+    try:
+        for stream, filename in files:
+            attachment = add_attachment(
+                proposal,
+                AttachmentKind.response,
+                stream,
+                filename,
+                user,
+                status_change_id=change.id,
+            )
+            stored.append(attachment.stored_name)
+    except BaseException:
+        for name in stored:
+            delete_stored(name)
+        raise
+    return change
 
 
 # --- submission ------------------------------------------------------------------------------

@@ -522,23 +522,13 @@ def respond(proposal_id: int):
     status = 200
     if request.method == "POST" and form.validate_on_submit():
         try:
-            change = perform_transition(
+            ops.respond_to_request(
                 proposal,
-                "respond",
                 current_user,
+                form.reason.data,
+                [(u.stream, u.filename) for u in form.files.data or [] if u and u.filename],
                 expected_version=form.version.data,
-                comment=form.reason.data,
             )
-            for upload in form.files.data or []:
-                if upload and upload.filename:
-                    ops.add_attachment(
-                        proposal,
-                        AttachmentKind.response,
-                        upload.stream,
-                        upload.filename,
-                        current_user,
-                        status_change_id=change.id,
-                    )
         except UploadRejected as error:
             db.session.rollback()
             form.files.errors.append(error.message)

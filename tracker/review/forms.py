@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from tracker.core.forms import BaseForm, MoneyField, VersionField, options
 from tracker.review import rules
@@ -172,7 +172,3 @@ class ContractForm(BaseForm):
     instalments = FieldList(FormField(InstalmentEntry), min_entries=4)
     agency_signed_on = DateField(_l("Signed by the agency on"), validators=[Optional()])
     company_signed_on = DateField(_l("Signed by the company on"), validators=[Optional()])
-
-
-class ReasonOnlyForm(BaseForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=5000)])

@@ -85,26 +85,16 @@ def _grant_within_limits(context: TransitionContext) -> list[str]:
     if not context.with_inputs:
         return []
     proposal = context.proposal
-    amount = granted_amount(context)
-    if amount is None or amount <= 0:
-        return [_("Enter the amount granted.")]
-    problems = []
-    limit = eligibility.max_grant(proposal, proposal.call)
-    if limit is not None and amount > limit:
-        problems.append(
-            _(
-                "At most %(max)s can be granted (the call's rate and ceiling).",
-                max=eligibility.euros(limit),
-            )
-        )
-    if proposal.requested_eur is not None and amount > proposal.requested_eur:
-        problems.append(
-            _(
-                "The grant cannot exceed the amount requested (%(req)s).",
-                req=eligibility.euros(proposal.requested_eur),
-            )
-        )
-    return problems
+    requested = proposal.requested_eur
+    return eligibility.grant_problems(
+        proposal,
+        granted_amount(context),
+        not_above=requested,
+        not_above_message=_(
+            "The grant cannot exceed the amount requested (%(req)s).",
+            req=eligibility.euros(requested),
+        ),
+    )
 
 
 @guard("contract_complete")

@@ -449,6 +449,44 @@ def selection_ranking(call) -> list[RankedProposal]:
     return ranking
 
 
+def committee_options(ranking: list[RankedProposal], user: User) -> dict[int, list]:
+    """The decisions offered per ranked proposal, for the whole ranking in one query.
+
+    The full guards run again when a decision is submitted; here only what the committee member
+    needs to see is worked out: their role, the state, and their own conflicts of interest.
+    """
+    from tracker.workflow.operations import Option, may_take, workflow_for
+
+    ids = [row.proposal.id for row in ranking]
+    conflicted = (
+        set(
+            db.session.scalars(
+                sa.select(ConflictDeclaration.proposal_id).where(
+                    ConflictDeclaration.proposal_id.in_(ids),
+                    ConflictDeclaration.user_id == user.id,
+                    ConflictDeclaration.has_conflict.is_(True),
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    options = {}
+    for row in ranking:
+        proposal = row.proposal
+        problems = (
+            [_("You declared a conflict of interest on this proposal.")]
+            if proposal.id in conflicted
+            else []
+        )
+        options[proposal.id] = [
+            Option(transition, problems)
+            for transition in workflow_for(proposal).transitions_from(proposal.status)
+            if may_take(user, proposal, transition)
+        ]
+    return options
+
+
 def granted_in_call(call) -> Decimal:
     """What the committee has already granted in this call."""
     total = db.session.scalar(
@@ -558,24 +596,15 @@ def contract_problems(
     if not contract.number:
         problems.append(_("Give the agreement a number."))
     granted = contract.granted_eur
-    if granted is None or granted <= 0:
-        problems.append(_("Enter the granted amount."))
-    else:
-        limit = eligibility.max_grant(proposal, proposal.call)
-        if limit is not None and granted > limit:
-            problems.append(
-                _(
-                    "The amount is above the call's ceilings (at most %(max)s).",
-                    max=eligibility.euros(limit),
-                )
-            )
-        if proposal.granted_eur is not None and granted > proposal.granted_eur:
-            problems.append(
-                _(
-                    "The amount is above what the committee granted (%(granted)s).",
-                    granted=eligibility.euros(proposal.granted_eur),
-                )
-            )
+    problems += eligibility.grant_problems(
+        proposal,
+        granted,
+        not_above=proposal.granted_eur,
+        not_above_message=_(
+            "The amount is above what the committee granted (%(granted)s).",
+            granted=eligibility.euros(proposal.granted_eur),
+        ),
+    )
     if contract.start_date is None or contract.end_date is None:
         problems.append(_("Enter the start and end dates."))
     if contract.clause_version is None:

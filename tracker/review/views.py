@@ -73,8 +73,9 @@ def _back(proposal: Proposal, anchor: str = ""):
 def _fail(error) -> None:
     db.session.rollback()
     flash(error.message, "danger")
-    for problem in getattr(error, "problems", [])[1:]:
-        flash(problem, "danger")
+    for problem in getattr(error, "problems", []):
+        if problem != error.message:
+            flash(problem, "danger")
 
 
 # --- queue -----------------------------------------------------------------------------------
@@ -141,6 +142,7 @@ def proposal(proposal_id: int):
         else None
     )
     my_conflict = ops.conflict_of(proposal, current_user)
+    assignments = ops.assignments(proposal)
     summary = ops.score_summary(proposal)
     context = {
         "proposal": proposal,
@@ -152,12 +154,12 @@ def proposal(proposal_id: int):
         "screening_form": None,
         "assessment": assessment,
         "hrdd_problems": ops.hrdd_problems(proposal) if proposal.status == "hrdd_review" else [],
-        "assignments": ops.assignments(proposal),
+        "assignments": assignments,
         "scores": ops.scores(proposal) if ops.may_see_scores(proposal, current_user) else None,
         "summary": summary,
         "my_conflict": my_conflict,
         "conflict_form": ConflictForm(),
-        "assign_form": _assign_form(proposal),
+        "assign_form": _assign_form(proposal, assignments),
         "contract": contract,
         "contract_problems": ops.contract_problems(proposal, contract)
         if proposal.status == "contracting"
@@ -166,7 +168,7 @@ def proposal(proposal_id: int):
         "criteria": rules.CRITERIA,
         "risks": rules.SALIENT_RISKS,
         "hrdd_steps": sections.HRDD_STEPS,
-        "is_assigned": any(a.reviewer_id == current_user.id for a in ops.assignments(proposal)),
+        "is_assigned": any(a.reviewer_id == current_user.id for a in assignments),
     }
     if context["checklist"] is not None:
         context["screening_form"] = screening_form(
@@ -187,9 +189,10 @@ def proposal(proposal_id: int):
     return render_template("review/proposal.html", **context)
 
 
-def _assign_form(proposal: Proposal) -> AssignForm:
+def _assign_form(proposal: Proposal, assignments=None) -> AssignForm:
     form = AssignForm()
-    assigned = {a.reviewer_id for a in ops.assignments(proposal)}
+    assignments = ops.assignments(proposal) if assignments is None else assignments
+    assigned = {a.reviewer_id for a in assignments}
     reviewers = db.session.scalars(
         sa.select(User)
         .join(UserRole)
@@ -206,12 +209,11 @@ def transition(proposal_id: int, key: str):
     proposal = load_for_staff(proposal_id)
     form = TransitionForm()
     if not form.validate_on_submit():
-        flash(_("The form could not be read: %(errors)s", errors=form.errors), "danger")
+        for name, errors in form.errors.items():
+            label = form[name].label.text if name in form else name
+            flash(f"{label}: {errors[0]}", "danger")
         return _back(proposal)
-    data = {}
-    if key == "select":
-        raw = request.form.get("granted_eur", "")
-        data["granted_eur"] = form.granted_eur.data if form.granted_eur.data is not None else raw
+    data = {"granted_eur": form.granted_eur.data} if key == "select" else {}
     try:
         change = perform_transition(
             proposal,
@@ -464,9 +466,8 @@ def selection(call_id: int):
         call=call,
         ranking=ranking,
         granted=ops.granted_in_call(call),
-        form=TransitionForm(),
         can_decide=current_user.has_role(Role.committee, Role.admin),
-        options_for_row=lambda proposal: options_for(proposal, current_user),
+        options=ops.committee_options(ranking, current_user),
     )
 
 

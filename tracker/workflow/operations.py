@@ -282,9 +282,10 @@ def perform_transition(
 
 
 def start_history(proposal, actor_id: int | None, at: datetime | None = None) -> StatusChange:
-    """The first history row of a new draft (its creation)."""
+    """Give a new proposal its initial status and the first history row (its creation)."""
     workflow = workflow_for(proposal)
     proposal.status = workflow.initial
+    db.session.add(proposal)
     db.session.flush()
     return append_change(
         proposal,
@@ -302,6 +303,10 @@ def record_imported_history(proposal, steps: list[tuple[str, str, datetime, str]
     Used by the historical import, which does not go through guards; the chain and the hashes
     are the same as for live transitions.
     """
+    # The row needs an id before its history: it is first written in its first status.
+    proposal.status = steps[0][1]
+    db.session.add(proposal)
+    db.session.flush()
     previous = None
     from_status = None
     for transition, to_status, at, comment in steps:
