@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,9 +46,12 @@ class Config:
     MAX_CONTENT_LENGTH = 21 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
 
-    # Sessions and CSRF: the token lives as long as the session, so a long form typed slowly
-    # still posts; an expired session leads through sign-in and keeps what was typed.
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 12))
+    # Sessions live on the server (tracker.auth.models.UserSession) and end after this long
+    # unused, on sign-out, or from the account page. The cookie, which only names the session
+    # and holds the CSRF token, lasts longer: a form posted after the session ended is
+    # recognised as its owner's, kept, and given back once they sign in again.
+    SESSION_IDLE_LIMIT = timedelta(hours=env_int("SESSION_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
     SESSION_REFRESH_EACH_REQUEST = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -55,9 +59,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
 
-    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # Counters shared by every worker and server: the database by default, or Redis.
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "tracker-sql://")
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")
     RATELIMIT_HEADERS_ENABLED = True
 
     BOOTSTRAP_SERVE_LOCAL = True
@@ -72,6 +78,7 @@ class Config:
     MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "tracker@localhost")
 
+    HSTS_SECONDS = 0  # production sends Strict-Transport-Security
     QUEUE_PAGE_SIZE = 25
     INVITATION_DAYS = 14
 
@@ -88,7 +95,7 @@ class DevelopmentConfig(Config):
     @classmethod
     def init_app(cls, app) -> None:
         if not app.config.get("SECRET_KEY"):
-            app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+            app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
 
 
 class TestingConfig(Config):
@@ -104,6 +111,8 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Behind a load balancer, on PostgreSQL, with Secure cookies; needs TRACKER_SECRET_KEY."""
 
+    # Browsers remember to use HTTPS only (a year), so no request ever goes out in clear.
+    HSTS_SECONDS = 31536000
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -135,13 +144,23 @@ def config_from_environment() -> type[Config]:
         ) from None
 
 
-def _instance_secret(instance: Path) -> str:
-    """A random key generated once and kept in the instance folder (never in the repository)."""
+def instance_secret(instance: Path, name: str = "secret_key") -> str:
+    """A random key generated once and kept in the instance folder (never in the repository).
+
+    Created with O_EXCL, so several workers starting at once all read the same key.
+    """
     instance.mkdir(parents=True, exist_ok=True)
-    path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
+    path = instance / name
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)  # another worker is writing it
+        raise RuntimeError(f"{path} is empty") from None
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
     return key

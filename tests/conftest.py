@@ -35,6 +35,24 @@ def migrate_to_head(url: str, instance: Path) -> None:
         db.engine.dispose()
 
 
+def worker_database_url(url: str) -> str:
+    """Each pytest-xdist worker gets its own PostgreSQL database beside the one configured."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def reset_postgresql_schema(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -88,9 +106,10 @@ def database(request, tmp_path_factory):
     if request.param == "postgresql":
         if not PG_URL:
             pytest.skip(PG_SKIP_REASON)
-        reset_postgresql_schema(PG_URL)
-        migrate_to_head(PG_URL, tmp_path_factory.mktemp("pg-instance"))
-        database = PostgresDatabase(PG_URL)
+        url = worker_database_url(PG_URL)
+        reset_postgresql_schema(url)
+        migrate_to_head(url, tmp_path_factory.mktemp("pg-instance"))
+        database = PostgresDatabase(url)
         yield database
         database.engine.dispose()
         return

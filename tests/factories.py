@@ -105,12 +105,16 @@ def clause() -> ClauseVersion:
 def user(
     email: str, *roles: Role | str, organisation: str | None = None, name: str | None = None
 ) -> User:
+    from tracker.auth.operations import organisations_named
+
+    existing = organisations_named(organisation) if organisation else []
     item, _ = create_user(
         email=email,
         name=name or email.split("@")[0].title(),
         roles=roles or [Role.applicant],
         password=PASSWORD,
-        organisation_name=organisation,
+        organisation_name=None if existing else organisation,
+        organisation_id=existing[0].id if existing else None,
     )
     db.session.flush()
     return item

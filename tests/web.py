@@ -42,3 +42,24 @@ class Web:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def expire_sessions(app, email: str) -> None:
+    """The person's sessions go idle past the limit on the server (their cookie stays)."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from tracker.auth.models import User, UserSession
+    from tracker.core.time import utcnow
+    from tracker.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        long_ago = utcnow() - app.config["SESSION_IDLE_LIMIT"] - timedelta(minutes=1)
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.user_id == user.id)
+            .values(last_seen_at=long_ago)
+        )
+        db.session.commit()

@@ -74,6 +74,9 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _load_rules()
+    from tracker.audit.labels import register_all
+
+    register_all()
 
     from tracker.cli import register_commands
 
@@ -105,11 +108,9 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
-        from tracker.auth.models import User
+        from tracker.auth.operations import load_session
 
-        return db.session.scalar(
-            sa.select(User).where(User.session_token == token, User.active.is_(True))
-        )
+        return load_session(token)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -133,13 +134,29 @@ def _select_locale():
     return "en_GB" if choice == "en" else choice
 
 
+# The forms whose content is kept when they are posted after the session expired: an
+# allow-list of pages that give the typed text back, never sign-in or account forms.
+STASHABLE_ENDPOINTS = frozenset(
+    {
+        "proposals.edit_section",
+        "proposals.respond",
+        "review.hrdd",
+        "review.score",
+        "review.contract",
+        "review.transition",
+        "review.screening",
+    }
+)
+
+
 def _to_sign_in():
-    """Send a signed-out visitor to sign in; a post they made is kept and given back after."""
-    from tracker.auth.operations import stash_form
+    """Send a signed-out visitor to sign in; what a person whose session expired had just
+    posted is kept for them and given back after they sign in again."""
+    from tracker.auth.operations import StashRefused, expired_session_user_id, stash_form
     from tracker.core.web import STASH_KEY, safe_next
     from tracker.extensions import db
 
-    if request.method == "POST" and request.form:
+    if request.method == "POST":
         # Come back to the page that showed the form: the same address when it answers GET,
         # otherwise the page the form was on.
         rule = request.url_rule
@@ -149,16 +166,28 @@ def _to_sign_in():
             referrer = urlsplit(request.referrer or "")
             same_site = not referrer.netloc or referrer.netloc == request.host
             back = safe_next(referrer.path if same_site else None, url_for("proposals.dashboard"))
-        items = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
-        session[STASH_KEY] = stash_form(back, items)
-        db.session.commit()
-        flash(
-            _(
-                "Your session had expired. Sign in again: what you typed has been kept, "
-                "review it and save."
-            ),
-            "warning",
-        )
+        owner = expired_session_user_id(session.get("_user_id"))
+        kept = False
+        if owner is not None and request.endpoint in STASHABLE_ENDPOINTS and request.form:
+            items = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+            try:
+                session[STASH_KEY] = stash_form(owner, back, items)
+            except StashRefused as refused:
+                db.session.rollback()
+                flash(refused.message, "danger")
+            else:
+                db.session.commit()
+                kept = True
+        if kept:
+            flash(
+                _(
+                    "Your session had expired. Sign in again: what you typed has been kept, "
+                    "review it and save."
+                ),
+                "warning",
+            )
+        else:
+            flash(_("Your session had expired. Sign in again; nothing was saved."), "warning")
         return redirect(url_for("auth.login", next=back))
     flash(_("Please sign in to continue."), "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -210,6 +239,11 @@ def _register_request_hooks(app: Flask) -> None:
         )
         if current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains",
+            )
         return response
 
     @app.teardown_appcontext

@@ -61,10 +61,25 @@ def users():
     type=click.Choice([r.value for r in Role]),
     help="Repeat for several roles.",
 )
-@click.option("--organisation", default=None, help="Required for applicants; created if new.")
+@click.option(
+    "--organisation",
+    default=None,
+    help="Applicants: the name of a new organisation. A name another organisation has is "
+    "refused: join that one with --organisation-id, or add --new-organisation.",
+)
+@click.option(
+    "--organisation-id", type=int, default=None, help="Applicants: join this existing organisation."
+)
+@click.option(
+    "--new-organisation",
+    is_flag=True,
+    help="Create a separate organisation even though one has the same name.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def create_user_command(email, name, roles, organisation, password_stdin):
+def create_user_command(
+    email, name, roles, organisation, organisation_id, new_organisation, password_stdin
+):
     """Create an account; without --password-stdin a one-time password is printed."""
     from tracker.auth.operations import AccountError, create_user
     from tracker.extensions import db
@@ -74,7 +89,13 @@ def create_user_command(email, name, roles, organisation, password_stdin):
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         user, generated = create_user(
-            email=email, name=name, roles=roles, password=password, organisation_name=organisation
+            email=email,
+            name=name,
+            roles=roles,
+            password=password,
+            organisation_name=organisation,
+            organisation_id=organisation_id,
+            allow_duplicate_name=new_organisation,
         )
     except AccountError as error:
         db.session.rollback()
@@ -82,6 +103,8 @@ def create_user_command(email, name, roles, organisation, password_stdin):
         sys.exit(1)
     db.session.commit()
     click.echo(f"Created {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")
+    if user.organisation is not None:
+        click.echo(f"Organisation: {user.organisation.name} (no. {user.organisation.id}).")
     if generated:
         click.echo(f"One-time password: {generated}")
         click.echo("The user is asked to choose a new password at first sign-in.")

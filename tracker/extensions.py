@@ -9,6 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from tracker.core import ratelimit  # noqa: F401 - registers the tracker-sql:// storage
 from tracker.core.db import Base
 
 db = SQLAlchemy(model_class=Base)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from config import ProductionConfig
 from tests import factories as f
-from tests.web import Web, text
+from tests.web import Web, expire_sessions, text
 from tracker import create_app
 from tracker.auth.models import Organisation, Role, User
 from tracker.extensions import db
@@ -259,7 +259,7 @@ def test_an_expired_session_keeps_what_was_typed(app, client):
     web = Web(client)
     web.login("anna@company.lu")
     token = web.token()
-    client.delete_cookie("session")  # the session expired while the form was open
+    expire_sessions(app, "anna@company.lu")  # the session expired while the form was open
     long_text = "Our pilot brings solar cold rooms to three cooperatives. " * 20
     response = client.post(
         f"/proposals/{proposal_id}/sections/project",
@@ -308,7 +308,7 @@ def hrdd_officer_whose_session_expires(app, client):
     token = web.token()
 
     def expire():
-        client.delete_cookie("session")
+        expire_sessions(app, "hrdd@agency.lu")
         return token
 
     def sign_in_again(next_path):

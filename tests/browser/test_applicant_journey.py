@@ -70,7 +70,7 @@ def test_register_fill_come_back_complete_upload_submit(page, live_server, open_
     page.goto(draft_url)
     page.get_by_role("link", name=re.compile("1. Lead applicant")).click()
     assert page.get_by_label("Registration number").input_value() == "B201234"
-    assert page.get_by_label("Turnover, last year (EUR)").input_value() == "1900000.00"
+    assert page.get_by_label("Turnover, last year (EUR)").input_value() == "1,900,000.00"
     page.get_by_role("link", name=re.compile("2. Partners")).click()
     assert page.locator("fieldset").filter(has_text="Partner 1").get_by_label(
         "Name"

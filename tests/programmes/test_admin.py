@@ -66,7 +66,7 @@ def test_a_call_is_created_in_luxembourg_time_with_the_dac_list_by_default(app, 
         ({"closes_at": "2027-01-01T09:00"}, "The call must close after it opens."),
         ({"full_proposal_closes_at": ""}, "A two-stage call needs a deadline for full proposals."),
         ({"cofinancing_rate": "150"}, "Number must be between"),
-        ({"ceiling_eur": "lots"}, "Enter an amount in euros"),
+        ({"ceiling_eur": "lots"}, "Use digits only."),
     ],
 )
 def test_bad_call_settings_are_refused_with_the_reason(app, admin, change, message):

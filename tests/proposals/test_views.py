@@ -91,7 +91,7 @@ def test_saving_a_section_keeps_invalid_values_and_saves_the_rest(app, client, s
         },
     )
     assert response.status_code == 422
-    assert "Not a valid integer value." in errors_in(response)
+    assert "Use digits only. Write it like 150000 or 150,000." in errors_in(response)
     assert 'value="twelve"' in text(response)
     state = load(app, proposal_id)
     assert state["lead_name"] == "Company Renamed S.A."
@@ -101,7 +101,7 @@ def test_saving_a_section_keeps_invalid_values_and_saves_the_rest(app, client, s
     # Another sitting: the invalid value is still there, with its error.
     again = web.get(f"{url}/sections/lead")
     assert 'value="twelve"' in text(again)
-    assert "Not a valid integer value." in errors_in(again)
+    assert "Use digits only. Write it like 150000 or 150,000." in errors_in(again)
 
     fixed = web.post(
         f"{url}/sections/lead",

@@ -315,7 +315,9 @@ def test_rejection_at_each_stage_reaches_the_applicant(app, people, state, key, 
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("lots", "Amount granted (EUR): Enter an amount in euros"),
+        ("lots", "Use digits only."),
+        ("1e27", "Use digits only."),
+        ("NaN", "Use digits only."),
         ("", "Enter the amount granted."),
         ("250000", "At most"),
     ],
@@ -328,9 +330,14 @@ def test_a_bad_granted_amount_is_explained_and_nothing_changes(app, people, amou
     page = committee.post(
         f"/review/proposals/{proposal_id}/transitions/select",
         {"version": version, "granted_eur": amount},
-        follow_redirects=True,
     )
+    assert page.status_code == 422
     assert message in text(page)
+    # The amount typed is shown again at its field, with the error beside it.
+    assert 'name="granted_eur" inputmode="decimal" autocomplete="off" aria-required="true"' in text(
+        page
+    )
+    assert f'value="{amount}"' in text(page)
     with app.app_context():
         proposal = db.session.get(Proposal, proposal_id)
         assert (proposal.status, proposal.granted_eur, proposal.version) == (

@@ -19,6 +19,11 @@ from tracker.auth.models import Role
 from tracker.core.countries import EU_MEMBER_STATES, country_choices
 from tracker.core.forms import BaseForm, options
 
+PASSWORD_RULE = _l(
+    "At least 10 characters, and not a common password or one easy to guess from your name or "
+    "e-mail. A few unrelated words make a good password."
+)
+
 
 class LoginForm(BaseForm):
     email = EmailField(
@@ -46,7 +51,7 @@ class AccountForm(BaseForm):
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired()],
-        description=_l("At least 10 characters."),
+        description=PASSWORD_RULE,
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -87,7 +92,7 @@ class PasswordForm(BaseForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired()],
-        description=_l("At least 10 characters."),
+        description=PASSWORD_RULE,
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -119,7 +124,16 @@ class UserForm(BaseForm):
         validators=[DataRequired(_l("Choose at least one role."))],
     )
     organisation = StringField(
-        _l("Organisation (applicants only)"), validators=[Optional(), Length(max=200)]
+        _l("New organisation (applicants only)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "The name of a company that is not registered yet. To add someone to a registered "
+            "company, open it from Administration, Organisations."
+        ),
+    )
+    organisation_id = HiddenField()
+    new_organisation = BooleanField(
+        _l("This is a different company from the registered one with the same name")
     )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -72,10 +72,6 @@ class User(UserMixin, db.Model):
     )
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    # Rotated on password change so that other sessions of the account end.
-    session_token: Mapped[str] = mapped_column(
-        sa.String(64), unique=True, default=lambda: secrets.token_hex(32)
-    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -87,8 +83,12 @@ class User(UserMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 
-    # Flask-Login identifies the session by the rotating token, not the primary key.
-    def get_id(self) -> str:
+    # Flask-Login keeps the token of the signed-in session (a UserSession row), never the
+    # primary key, so that ending the session on the server ends it for every copy of the cookie.
+    session_token: ClassVar[str | None] = None
+    current_session: ClassVar[UserSession | None] = None
+
+    def get_id(self) -> str | None:
         return self.session_token
 
     @property
@@ -148,12 +148,34 @@ class Invitation(db.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()
 
 
+class UserSession(db.Model):
+    """One signed-in browser: ended on sign-out, after it has been idle too long, or by the
+    person from their account page ("sign out on every device")."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only the SHA-256 of the token in the cookie is kept.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+    ip_address: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
 class FormStash(db.Model):
-    """What a person typed into a form when their session had expired, kept until they sign in."""
+    """What a person typed into a form when their session had expired, kept until they sign in
+    again as the same person."""
 
     __tablename__ = "form_stashes"
 
     token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     path: Mapped[str] = mapped_column(sa.String(500))
     data: Mapped[dict] = mapped_column(sa.JSON)
+    size_bytes: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -13,8 +14,18 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
-from tracker.auth.models import FormStash, Invitation, Organisation, Role, User, UserRole
+from tracker.audit.operations import plain, record_change
+from tracker.auth.models import (
+    FormStash,
+    Invitation,
+    Organisation,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
 from tracker.core.time import utcnow
 from tracker.extensions import db
 
@@ -49,11 +60,32 @@ def email_in_use(email: str) -> bool:
     return db.session.scalar(sa.select(User.id).where(User.email == email.lower())) is not None
 
 
-def password_problem(password: str) -> str | None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+# zxcvbn's scale: 3 is "safely unguessable" for an online attack, which the rate limit slows.
+MIN_PASSWORD_SCORE = 3
+
+
+def password_problem(password: str, user: User | None = None, **inputs: str) -> str | None:
+    """Why a password would be refused, or None: too short, or common or easy to guess.
+
+    zxcvbn checks it against the lists of passwords leaked most often, dictionary words,
+    keyboard patterns, dates and repeats, and against the person's own name and e-mail.
+    """
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         return _("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
-    if password.strip() == "" or len(set(password)) < 4:
-        return _("This password is too easy to guess.")
+    personal = [
+        v
+        for v in (*inputs.values(), getattr(user, "email", None), getattr(user, "name", None))
+        if v
+    ]
+    personal += [part for value in list(personal) for part in re.split(r"[@.\s_-]+", value) if part]
+    # Long passphrases are checked on their first 100 characters (zxcvbn slows down beyond).
+    result = zxcvbn(password[:100], user_inputs=personal)
+    if result["score"] < MIN_PASSWORD_SCORE:
+        return _(
+            "This password is too common or too easy to guess (a word, a name, a date, a "
+            "keyboard pattern or part of your e-mail). Add unrelated words or characters."
+        )
     return None
 
 
@@ -63,16 +95,24 @@ def hash_password(password: str) -> str:
 
 
 def set_password(user: User, password: str) -> None:
-    """Hash and store a new password; other sessions of the account end."""
-    problem = password_problem(password)
+    """Hash and store a new password; every other session of the account ends."""
+    problem = password_problem(password, user)
     if problem:
         raise AccountError(problem, "password")
     user.password_hash = hash_password(password)
-    user.session_token = secrets.token_hex(32)
     user.must_change_password = False
+    if user.id is not None:
+        end_sessions(user, keep=user.current_session)
 
 
-def _new_user(email: str, name: str, password: str, roles: Iterable[Role | str]) -> User:
+def _new_user(
+    email: str,
+    name: str,
+    password: str,
+    roles: Iterable[Role | str],
+    *,
+    check_password: bool = True,
+) -> User:
     email = normalise_email(email)
     if email_in_use(email):
         raise AccountError(_("An account with this e-mail address already exists."), "email")
@@ -80,7 +120,10 @@ def _new_user(email: str, name: str, password: str, roles: Iterable[Role | str])
     if not name:
         raise AccountError(_("Give a name."), "name")
     user = User(email=email, name=name, password_hash="")
-    set_password(user, password)
+    if check_password:
+        set_password(user, password)
+    else:  # the demo accounts' published password
+        user.password_hash = hash_password(password)
     user.role_rows = [UserRole(role=Role(str(role))) for role in sorted({str(r) for r in roles})]
     db.session.add(user)
     return user
@@ -100,6 +143,31 @@ def register_applicant(
     return user
 
 
+def organisations_named(name: str) -> list[Organisation]:
+    """Organisations with this name, whatever its case and surrounding spaces."""
+    wanted = " ".join((name or "").split()).lower()
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .where(sa.func.lower(sa.func.trim(Organisation.name)) == wanted)
+            .order_by(Organisation.id)
+        )
+    )
+
+
+def describe_organisation(organisation: Organisation) -> str:
+    members = db.session.scalar(
+        sa.select(sa.func.count(User.id)).where(User.organisation_id == organisation.id)
+    )
+    return _(
+        "“%(name)s” (no. %(id)s, %(country)s, %(n)s members)",
+        name=organisation.name,
+        id=organisation.id,
+        country=organisation.country or "-",
+        n=members,
+    )
+
+
 def create_user(
     *,
     email: str,
@@ -107,28 +175,82 @@ def create_user(
     roles: Iterable[Role | str],
     password: str | None = None,
     organisation_name: str | None = None,
+    organisation_id: int | None = None,
+    allow_duplicate_name: bool = False,
+    check_password: bool = True,
+    actor: User | None = None,
 ) -> tuple[User, str | None]:
     """Create an account (CLI or administrator); returns it and the one-time password if generated.
 
-    An applicant needs an organisation, found by exact name or created.
+    An applicant joins an existing organisation only when it is chosen by its number
+    (``organisation_id``); a name creates a new organisation, and a name another organisation
+    already has is refused unless ``allow_duplicate_name`` says a separate one is meant, so
+    nobody is put into a company just because someone registered the same name.
     """
     roles = {Role(str(r)) for r in roles}
     if not roles:
         raise AccountError(_("Give at least one role."), "roles")
-    if Role.applicant in roles and not (organisation_name or "").strip():
+    organisation_name = " ".join((organisation_name or "").split())
+    if Role.applicant in roles and not organisation_name and organisation_id is None:
         raise AccountError(_("An applicant needs an organisation."), "organisation")
+    organisation = None
+    if organisation_id is not None:
+        organisation = db.session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise AccountError(
+                _("There is no organisation no. %(id)s.", id=organisation_id), "organisation"
+            )
+    elif organisation_name:
+        same = organisations_named(organisation_name)
+        if same and not allow_duplicate_name:
+            raise AccountError(
+                _(
+                    "An organisation with this name exists already: %(list)s. To add the person "
+                    "to it, choose it by its number; to create a separate organisation with the "
+                    "same name, confirm that it is a different company.",
+                    list="; ".join(describe_organisation(o) for o in same),
+                ),
+                "organisation",
+            )
+        organisation = Organisation(name=organisation_name)
     generated = None
     if password is None:
         generated = secrets.token_urlsafe(12)
         password = generated
-    user = _new_user(email, name, password, roles)
+    user = _new_user(email, name, password, roles, check_password=check_password)
     user.must_change_password = generated is not None
-    if organisation_name:
-        name = organisation_name.strip()
-        organisation = db.session.scalar(sa.select(Organisation).where(Organisation.name == name))
-        user.organisation = organisation or Organisation(name=name)
+    if organisation is not None:
+        user.organisation = organisation
     db.session.flush()
+    record_change("user", user.id, actor=actor, before=None, after=user_snapshot(user))
     return user, generated
+
+
+def duplicate_organisation_ids() -> set[int]:
+    """Organisations that share their name with another one (flagged to administrators)."""
+    key = sa.func.lower(sa.func.trim(Organisation.name))
+    shared = sa.select(key).group_by(key).having(sa.func.count(Organisation.id) > 1)
+    return set(db.session.scalars(sa.select(Organisation.id).where(key.in_(shared))))
+
+
+def user_snapshot(user: User) -> dict:
+    return {
+        "roles": plain(sorted(r.value for r in user.roles)),
+        "active": plain(user.active),
+        "organisation": user.organisation.name if user.organisation else None,
+    }
+
+
+def update_user(user: User, *, roles: Iterable[Role | str], active: bool, acting: User) -> None:
+    """An administrator changes a person's roles and whether the account is active (audited)."""
+    before = user_snapshot(user)
+    set_roles(user, roles, acting)
+    if user.id == acting.id and not active:
+        raise AccountError(_("You cannot deactivate your own account."), "active")
+    user.active = active
+    if not active:
+        end_sessions(user)
+    record_change("user", user.id, actor=acting, before=before, after=user_snapshot(user))
 
 
 def set_roles(user: User, roles: Iterable[Role | str], acting: User) -> None:
@@ -225,26 +347,167 @@ def revoke_invitation(invitation: Invitation, user: User) -> None:
     invitation.revoked_at = utcnow()
 
 
-# --- the form stash --------------------------------------------------------------------------
-
-STASH_HOURS = 24
+# --- sessions --------------------------------------------------------------------------------
 
 
-def stash_form(path: str, items: list[tuple[str, str]]) -> str:
-    """Keep what was posted to ``path`` while signed out; returns the token that finds it."""
-    token = secrets.token_urlsafe(24)
-    cutoff = utcnow() - timedelta(hours=STASH_HOURS)
-    db.session.execute(sa.delete(FormStash).where(FormStash.created_at < cutoff))
-    db.session.add(FormStash(token_hash=_token_hash(token), path=path, data={"items": items}))
+def session_idle_limit() -> timedelta:
+    """How long a session may go unused before it ends."""
+    return current_app.config["SESSION_IDLE_LIMIT"]
+
+
+# A session's last use is written at most this often (not on every request).
+SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+def start_session(user: User, *, user_agent: str = "", ip_address: str = "") -> str:
+    """A new server-side session for a person signing in; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UserSession(
+        token_hash=_token_hash(token),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        user_agent=(user_agent or "")[:200],
+        ip_address=(ip_address or "")[:64],
+    )
+    db.session.add(row)
+    user.session_token = token
+    user.current_session = row
     return token
 
 
-def take_stash(token: str | None, path: str) -> list[tuple[str, str]] | None:
-    """The items stashed for this path, removed from storage; None when there are none."""
+def _session_row(token: str | None) -> UserSession | None:
+    if not token:
+        return None
+    return db.session.scalar(
+        sa.select(UserSession).where(UserSession.token_hash == _token_hash(token))
+    )
+
+
+def is_live(row: UserSession, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return row.ended_at is None and row.last_seen_at > now - session_idle_limit()
+
+
+def load_session(token: str | None) -> User | None:
+    """The active person whose live session has this token, or None (ended, idle, unknown)."""
+    row = _session_row(token)
+    now = utcnow()
+    if row is None or not is_live(row, now):
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if row.last_seen_at < now - SEEN_RESOLUTION:
+        # Written on its own connection, so a request that rolls back still counts as a use.
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+            )
+    user.session_token = token
+    user.current_session = row
+    return user
+
+
+def end_session(row: UserSession | None) -> None:
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+
+
+def end_sessions(user: User, keep: UserSession | None = None) -> int:
+    """End every session of a person (except ``keep``); returns how many ended."""
+    query = sa.update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
+    if keep is not None and keep.id is not None:
+        query = query.where(UserSession.id != keep.id)
+    result = db.session.execute(
+        query.values(ended_at=utcnow()).execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.ended_at.is_(None),
+                UserSession.last_seen_at > now - session_idle_limit(),
+            )
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )
+
+
+def expired_session_user_id(token: str | None) -> int | None:
+    """Whose session this was, when it is no longer live (for keeping what they typed)."""
+    row = _session_row(token)
+    if row is None or is_live(row):
+        return None
+    return row.user_id
+
+
+# --- the form stash --------------------------------------------------------------------------
+
+STASH_HOURS = 24
+STASH_MAX_BYTES = 64 * 1024
+STASH_MAX_PER_PERSON = 5
+
+
+class StashRefused(AccountError):
+    """What was typed cannot be kept (too much, or too many forms kept already)."""
+
+
+def stash_form(user_id: int, path: str, items: list[tuple[str, str]]) -> str:
+    """Keep what a person whose session expired posted to ``path``; returns the token.
+
+    Only the person who signs in again gets it back. Bounded per person, in size and count.
+    """
+    size = sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in items)
+    if size > STASH_MAX_BYTES:
+        raise StashRefused(
+            _(
+                "What you typed is too long to be kept while you sign in again "
+                "(at most %(kb)s KB). Go back in your browser and copy it before signing in.",
+                kb=STASH_MAX_BYTES // 1024,
+            )
+        )
+    cutoff = utcnow() - timedelta(hours=STASH_HOURS)
+    db.session.execute(sa.delete(FormStash).where(FormStash.created_at < cutoff))
+    kept = db.session.scalar(
+        sa.select(sa.func.count()).select_from(FormStash).where(FormStash.user_id == user_id)
+    )
+    if kept >= STASH_MAX_PER_PERSON:
+        raise StashRefused(
+            _(
+                "%(n)s forms are already kept for you; sign in to get them back before "
+                "another one can be kept.",
+                n=STASH_MAX_PER_PERSON,
+            )
+        )
+    token = secrets.token_urlsafe(24)
+    db.session.add(
+        FormStash(
+            token_hash=_token_hash(token),
+            user_id=user_id,
+            path=path,
+            data={"items": items},
+            size_bytes=size,
+        )
+    )
+    return token
+
+
+def take_stash(token: str | None, path: str, user: User) -> list[tuple[str, str]] | None:
+    """The items kept for this path and person, removed from storage; None when there are none."""
     if not token:
         return None
     stash = db.session.get(FormStash, _token_hash(token))
-    if stash is None or stash.path != path:
+    if stash is None or stash.path != path or stash.user_id != user.id:
         return None
     if stash.created_at < utcnow() - timedelta(hours=STASH_HOURS):
         db.session.delete(stash)

@@ -38,7 +38,17 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _failed(response) -> bool:
+    """Only attempts that did not succeed count against the limit (a success redirects)."""
+    return response.status_code != 302
+
+
 def _start_session(user: User) -> None:
+    """Sign in on a fresh server-side session (committed here, so the cookie names a real row)."""
     stash = session.get(STASH_KEY)
     locale = session.get("locale")
     session.clear()  # a fresh session on sign-in (no fixation)
@@ -46,14 +56,18 @@ def _start_session(user: User) -> None:
         session[STASH_KEY] = stash
     if locale:
         session["locale"] = locale
+    ops.start_session(
+        user,
+        user_agent=request.headers.get("User-Agent", ""),
+        ip_address=request.remote_addr or "",
+    )
+    db.session.commit()
     login_user(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 # Only failed attempts count (a successful sign-in redirects).
-@limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302
-)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("proposals.dashboard"))
@@ -74,14 +88,58 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        ops.end_session(current_user.current_session)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
+@bp.get("/account")
+@login_required
+def account():
+    return render_template(
+        "auth/account.html",
+        sessions=ops.active_sessions(current_user),
+        current=current_user.current_session,
+    )
+
+
+@bp.post("/account/sessions/end-all")
+@login_required
+def end_all_sessions():
+    ended = ops.end_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(
+        _("You are signed out on every device (%(n)s sessions ended).", n=ended),
+        "info",
+    )
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_one_session(session_id: int):
+    row = next((s for s in ops.active_sessions(current_user) if s.id == session_id), None)
+    if row is None:
+        abort(404)
+    ops.end_session(row)
+    db.session.commit()
+    if current_user.current_session is not None and row.id == current_user.current_session.id:
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("That session was ended."), "success")
+    return redirect(url_for("auth.account"))
+
+
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("proposals.dashboard"))
@@ -108,6 +166,7 @@ def register():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
@@ -118,9 +177,6 @@ def password():
             form[error.field or "password"].errors.append(error.message)
         else:
             db.session.commit()
-            login_user(
-                current_user._get_current_object()
-            )  # the session token rotated; keep this session signed in
             flash(
                 _("Your password was changed. Other sessions of your account were signed out."),
                 "success",
@@ -229,14 +285,22 @@ def users():
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def create_user():
-    form = UserForm()
+    form = UserForm(organisation_id=request.args.get("organisation_id", ""))
+    joining = None
+    if (form.organisation_id.data or "").isdigit():
+        joining = db.session.get(Organisation, int(form.organisation_id.data))
+        if joining is None:
+            abort(404)
     if form.validate_on_submit():
         try:
             user, generated = ops.create_user(
                 email=form.email.data,
                 name=form.name.data,
                 roles=form.roles.data,
-                organisation_name=form.organisation.data or None,
+                organisation_name=None if joining else (form.organisation.data or None),
+                organisation_id=joining.id if joining else None,
+                allow_duplicate_name=form.new_organisation.data,
+                actor=current_user,
             )
         except ops.AccountError as error:
             db.session.rollback()
@@ -244,7 +308,29 @@ def create_user():
         else:
             db.session.commit()
             return render_template("auth/user_created.html", user=user, password=generated)
-    return render_template("auth/user_form.html", form=form)
+    return render_template("auth/user_form.html", form=form, joining=joining)
+
+
+@bp.get("/admin/organisations")
+@roles_required(Role.admin)
+def organisations():
+    text = request.args.get("q", "").strip()[:100]
+    members = (
+        sa.select(sa.func.count(User.id))
+        .where(User.organisation_id == Organisation.id)
+        .correlate(Organisation)
+        .scalar_subquery()
+    )
+    query = sa.select(Organisation, members.label("members")).order_by(
+        sa.func.lower(Organisation.name), Organisation.id
+    )
+    duplicates = ops.duplicate_organisation_ids()
+    if text:
+        query = query.where(sa.func.lower(Organisation.name).like(f"%{text.lower()}%"))
+    elif request.args.get("duplicates"):
+        query = query.where(Organisation.id.in_(duplicates or {0}))
+    rows = db.session.execute(query.limit(300)).all()
+    return render_template("auth/organisations.html", rows=rows, duplicates=duplicates, q=text)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -254,10 +340,9 @@ def edit_user(user_id: int):
     form = UserRolesForm(obj=None, roles=[r.value for r in user.roles], active=user.active)
     if form.validate_on_submit():
         try:
-            ops.set_roles(user, form.roles.data, current_user)
-            if user.id == current_user.id and not form.active.data:
-                raise ops.AccountError(_("You cannot deactivate your own account."), "active")
-            user.active = form.active.data
+            ops.update_user(
+                user, roles=form.roles.data, active=form.active.data, acting=current_user
+            )
         except ops.AccountError as error:
             db.session.rollback()
             form[error.field or "roles"].errors.append(error.message)

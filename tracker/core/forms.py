@@ -1,15 +1,15 @@
-"""Form building blocks: trimmed text, euro amounts, Luxembourg date-times, the form base."""
+"""Form building blocks: trimmed text, numbers in the user's locale, dates, the form base."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     DateTimeLocalField,
-    DecimalField,
+    Field,
     FieldList,
     FormField,
     HiddenField,
@@ -17,7 +17,13 @@ from wtforms import (
 )
 from wtforms.widgets import TextInput
 
-from tracker.core.db import CENT
+from tracker.core.numbers import (
+    MAX_AMOUNT,
+    NumberInputError,
+    format_plain,
+    parse_date,
+    parse_number,
+)
 from tracker.core.time import LUXEMBOURG, local_to_utc, to_local
 
 
@@ -46,46 +52,100 @@ class BaseForm(FlaskForm):
         }
 
 
-class MoneyField(DecimalField):
-    """Euros with at most two decimals; accepts '200000', '200,000.50' and '200 000'."""
+class LocaleNumberField(Field):
+    """A number typed the way the user's locale writes it (see ``tracker.core.numbers``).
+
+    Whatever was typed is shown again with its error, so a malformed entry is never lost.
+    """
 
     widget = TextInput()  # a number input would refuse the thousands separators people type
+    places = 2
+    default_maximum: Decimal | None = MAX_AMOUNT
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("places", 2)
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        places=None,
+        maximum=...,
+        allow_negative=False,
+        **kwargs,
+    ):
         render_kw = kwargs.setdefault("render_kw", {})
-        render_kw.setdefault("inputmode", "decimal")
+        render_kw.setdefault("inputmode", "decimal" if (places or self.places) else "numeric")
         render_kw.setdefault("autocomplete", "off")
         super().__init__(label, validators, **kwargs)
+        if places is not None:
+            self.places = places
+        self.maximum = self.default_maximum if maximum is ... else maximum
+        self.allow_negative = allow_negative
 
     def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
+        self.data = None
+        if not valuelist:
             return
-        text = valuelist[0].strip().replace("\u202f", "").replace(" ", "").replace(",", "")
-        text = text.removeprefix("EUR").removeprefix("€").strip()
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            self.data = None
-            raise ValueError(_l("Enter an amount in euros, such as 150000 or 150000.50.")) from None
-        if not value.is_finite() or value != value.quantize(CENT):
-            self.data = None
-            raise ValueError(_l("Use at most two decimals."))
-        if value < 0:
-            self.data = None
-            raise ValueError(_l("The amount cannot be negative."))
-        if value >= Decimal("10000000000"):
-            self.data = None
-            raise ValueError(_l("This amount is too large."))
-        self.data = value.quantize(CENT)
+            value = parse_number(
+                valuelist[0],
+                places=self.places,
+                maximum=self.maximum,
+                allow_negative=self.allow_negative,
+            )
+        except NumberInputError as error:
+            raise ValueError(str(error)) from None
+        self.data = self.convert(value)
+
+    def convert(self, value: Decimal | None):
+        return value
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return f"{self.data:.2f}"
+        return format_plain(self.data, self.places)
+
+
+class MoneyField(LocaleNumberField):
+    """Euros with at most two decimals, as ``Numeric(12, 2)`` can hold them."""
+
+
+class PercentField(LocaleNumberField):
+    """A percentage with at most two decimals, such as ``50`` or ``12,5``."""
+
+    default_maximum = Decimal(100)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        value = Decimal(self.data)
+        return format_plain(value, 0 if value == value.to_integral_value() else 2)
+
+
+class WholeNumberField(LocaleNumberField):
+    """A whole number (staff, months, marks); thousands separators of the locale accepted."""
+
+    places = 0
+    default_maximum = Decimal(2_000_000_000)  # fits an INTEGER column on every database
+
+    def convert(self, value):
+        return None if value is None else int(value)
+
+
+class LocalDateField(DateField):
+    """A calendar date: the date picker's ISO value, or typed day first (never month first)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist:
+            return
+        try:
+            self.data = parse_date(valuelist[0])
+        except NumberInputError as error:
+            raise ValueError(str(error)) from None
 
 
 class LocalDateTimeField(DateTimeLocalField):
@@ -120,3 +180,51 @@ class VersionField(HiddenField):
 def options(pairs) -> list[SelectChoice]:
     """``(value, label)`` pairs as WTForms select options."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _unbound_label(unbound) -> object:
+    if unbound.args:
+        return unbound.args[0]
+    return unbound.kwargs.get("label") or ""
+
+
+def form_labeller(form_cls, item_titles: dict | None = None, extra: dict | None = None):
+    """A function naming a field of ``form_cls`` as the page labels it, for audit entries.
+
+    Fields of lists are named ``name-<i>`` or ``name-<i>-sub``; ``item_titles`` gives the title
+    of an item (``{"partners": _l("Partner %(n)s")}``), placed before the sub-field's label.
+    """
+    from wtforms.fields.core import UnboundField
+
+    def unbound_fields(cls) -> dict:
+        return {
+            name: getattr(cls, name)
+            for name in dir(cls)
+            if not name.startswith("_") and isinstance(getattr(cls, name, None), UnboundField)
+        }
+
+    fields = unbound_fields(form_cls)
+    item_titles = item_titles or {}
+    extra = extra or {}
+
+    def label(name: str) -> str:
+        if name in extra:
+            return str(extra[name])
+        head, *rest = name.split("-")
+        unbound = fields.get(head)
+        if unbound is None:
+            return name
+        if not rest:
+            return str(_unbound_label(unbound))
+        index = int(rest[0]) + 1 if rest[0].isdigit() else rest[0]
+        title = item_titles.get(head)
+        prefix = str(title % {"n": index}) if title else f"{_unbound_label(unbound)} {index}"
+        inner = unbound.args[0] if unbound.args else None
+        if len(rest) > 1 and getattr(inner, "field_class", None) is FormField:
+            sub_form = inner.args[0] if inner.args else inner.kwargs.get("form_class")
+            sub = unbound_fields(sub_form).get(rest[1])
+            if sub is not None:
+                return f"{prefix}: {_unbound_label(sub)}"
+        return prefix
+
+    return label

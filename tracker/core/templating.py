@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from tracker.core.countries import country_name
+from tracker.core.numbers import format_money, format_percent, format_plain
 from tracker.core.time import humanize_delta, to_local, utcnow
 from tracker.workflow.definitions import all_states
 
@@ -32,9 +33,16 @@ def localdate(value: date | datetime | None, fmt: str = "medium") -> str:
 def euros(value: Decimal | None) -> str:
     if value is None:
         return ""
-    from babel.numbers import format_currency
+    return format_money(value)
 
-    return format_currency(value, "EUR", locale=str(get_locale() or "en"))
+
+def number(value, places: int = 0) -> str:
+    """A number with the locale's separators."""
+    return format_plain(value, places)
+
+
+def percent(value) -> str:
+    return format_percent(value)
 
 
 def filesize(size: int | None) -> str:
@@ -87,13 +95,19 @@ def register(app: Flask) -> None:
         localtime=localtime,
         localdate=localdate,
         euros=euros,
+        number=number,
+        percent=percent,
         country=country_name,
         state_label=state_label,
         state_badge=state_badge,
         countdown=countdown,
         filesize=filesize,
     )
+    from tracker.audit.operations import object_title, shown_changes
+
     app.jinja_env.globals.update(
+        audit_changes=shown_changes,
+        audit_title=object_title,
         url_with=url_with,
         now=utcnow,
         translate=_,

@@ -72,9 +72,9 @@ def restored_formdata() -> MultiDict | None:
     from tracker.auth.operations import take_stash
 
     token = session.get(STASH_KEY)
-    if not token:
+    if not token or not current_user.is_authenticated:
         return None
-    items = take_stash(token, request.path)
+    items = take_stash(token, request.path, current_user)
     if items is None:
         return None
     session.pop(STASH_KEY, None)

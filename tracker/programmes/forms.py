@@ -6,8 +6,6 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DecimalField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -16,7 +14,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from tracker.core.countries import country_choices
-from tracker.core.forms import BaseForm, LocalDateTimeField, MoneyField, options
+from tracker.core.forms import (
+    BaseForm,
+    LocalDateTimeField,
+    LocaleNumberField,
+    MoneyField,
+    PercentField,
+    WholeNumberField,
+    options,
+)
 from tracker.programmes.models import TurnoverBase
 from tracker.workflow.definitions import WORKFLOWS
 
@@ -28,8 +34,8 @@ class ProgrammeForm(BaseForm):
         description=_l("Short code used in references, such as BPF."),
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    first_year = IntegerField(
-        _l("First year"), validators=[InputRequired(), NumberRange(1990, 2100)]
+    first_year = WholeNumberField(
+        _l("First year"), validators=[InputRequired(), NumberRange(1990, 2100)], maximum=2100
     )
     description = TextAreaField(_l("Description"), validators=[Optional()])
 
@@ -58,9 +64,8 @@ class CallForm(BaseForm):
         validators=[Optional()],
         description=_l("None chosen means the OECD-DAC list of ODA recipients."),
     )
-    cofinancing_rate = DecimalField(
+    cofinancing_rate = PercentField(
         _l("Co-financing rate (%)"),
-        places=2,
         validators=[InputRequired(), NumberRange(Decimal("0.01"), Decimal(100))],
     )
     ceiling_eur = MoneyField(_l("Ceiling per project (EUR)"), validators=[InputRequired()])
@@ -70,19 +75,23 @@ class CallForm(BaseForm):
     budget_envelope_eur = MoneyField(
         _l("Budget envelope of the call (EUR)"), validators=[Optional()]
     )
-    min_company_age_years = IntegerField(
-        _l("Minimum years since registration"), validators=[InputRequired(), NumberRange(0, 100)]
+    min_company_age_years = WholeNumberField(
+        _l("Minimum years since registration"),
+        validators=[InputRequired(), NumberRange(0, 100)],
+        maximum=100,
     )
-    min_employees = IntegerField(
-        _l("Minimum employees"), validators=[InputRequired(), NumberRange(0, 100000)]
+    min_employees = WholeNumberField(
+        _l("Minimum employees"),
+        validators=[InputRequired(), NumberRange(0, 100000)],
+        maximum=100000,
     )
     min_turnover_eur = MoneyField(
         _l("Minimum average turnover (EUR)"), validators=[InputRequired()]
     )
-    turnover_multiple = DecimalField(
+    turnover_multiple = LocaleNumberField(
         _l("Turnover multiple"),
-        places=2,
         validators=[InputRequired(), NumberRange(Decimal(0), Decimal(100))],
+        maximum=Decimal(100),
     )
     turnover_base = SelectField(
         _l("The multiple applies to"), choices=options(TurnoverBase.choices())

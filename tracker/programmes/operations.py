@@ -8,6 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from tracker.audit.operations import plain, record_change
 from tracker.core.countries import oecd_dac_recipients
 from tracker.core.time import utcnow
 from tracker.extensions import db
@@ -101,8 +102,35 @@ def save_programme(
     return programme
 
 
-def save_call(call: Call | None, programme: Programme, data: dict) -> Call:
-    """Create or update a call after checking its window, rules and workflow."""
+CALL_FIELDS = (
+    "title",
+    "description",
+    "workflow_key",
+    "opens_at",
+    "closes_at",
+    "full_proposal_closes_at",
+    "cofinancing_rate",
+    "ceiling_eur",
+    "road_haulage_ceiling_eur",
+    "budget_envelope_eur",
+    "min_company_age_years",
+    "min_employees",
+    "min_turnover_eur",
+    "turnover_multiple",
+    "turnover_base",
+)
+
+
+def call_snapshot(call: Call) -> dict:
+    """A call's settings as text, named like the fields of its form."""
+    values = {name: plain(getattr(call, name)) for name in CALL_FIELDS}
+    values["sectors"] = plain(sorted(s.label for s in call.sectors))
+    values["partner_countries"] = plain(sorted(call.partner_countries or []))
+    return values
+
+
+def save_call(call: Call | None, programme: Programme, data: dict, actor=None) -> Call:
+    """Create or update a call after checking its window, rules and workflow (audited)."""
     if data["workflow_key"] not in WORKFLOWS:
         raise ConfigurationError(_("Unknown workflow."), "workflow_key")
     workflow = get_workflow(data["workflow_key"])
@@ -137,6 +165,7 @@ def save_call(call: Call | None, programme: Programme, data: dict) -> Call:
         raise ConfigurationError(
             _("The rate is a percentage between 0 and 100."), "cofinancing_rate"
         )
+    before = call_snapshot(call) if call is not None else None
     if call is None:
         call = Call(programme=programme)
         db.session.add(call)
@@ -163,6 +192,8 @@ def save_call(call: Call | None, programme: Programme, data: dict) -> Call:
     call.partner_countries = sorted(set(data.get("partner_countries") or oecd_dac_recipients()))
     if "sectors" in data:
         call.sectors = list(data["sectors"])
+    db.session.flush()
+    record_change("call", call.id, actor=actor, before=before, after=call_snapshot(call))
     return call
 
 

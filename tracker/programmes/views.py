@@ -109,7 +109,7 @@ def edit_call(programme_id: int | None = None, call_id: int | None = None):
             "sectors": [s for s in sectors if s.id in chosen],
         }
         try:
-            call = ops.save_call(call, programme, data)
+            call = ops.save_call(call, programme, data, actor=current_user)
         except ops.ConfigurationError as error:
             db.session.rollback()
             form[error.field or "title"].errors.append(error.message)

@@ -14,7 +14,22 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.core.countries import EU_MEMBER_STATES, country_name
 from tracker.core.db import CENT
+from tracker.core.numbers import format_money, format_percent, format_plain
 from tracker.core.time import years_between
+
+# Short names of the checks, for lists that do not show the call's thresholds (the audit trail).
+CHECK_TITLES = {
+    "lead_country": _l("Lead applicant registered in an EU member state"),
+    "company_age": _l("Registration age"),
+    "employees": _l("Employees"),
+    "turnover": _l("Average turnover"),
+    "rate": _l("Co-financing rate"),
+    "ceiling": _l("Co-financing ceiling"),
+    "budget_balance": _l("Balanced budget"),
+    "local_partner": _l("At least one local partner in an eligible partner country"),
+    "partner_count": _l("At most four partners"),
+    "sector": _l("Sector covered by the call"),
+}
 
 
 @dataclass(frozen=True)
@@ -28,9 +43,8 @@ class Check:
 
 
 def euros(value: Decimal | None) -> str:
-    if value is None:
-        return "-"
-    return f"EUR {value:,.2f}"
+    """An amount in the reader's locale (``€150,000.00``, ``150 000,00 €``)."""
+    return format_money(value)
 
 
 def ceiling_for(proposal, call) -> Decimal:
@@ -136,7 +150,12 @@ def company_checks(proposal, call, today: date) -> list[Check]:
                     "Average turnover of the last three years at least the higher of %(minimum)s "
                     "and %(multiple)s x %(base)s",
                     minimum=euros(call.min_turnover_eur),
-                    multiple=f"{call.turnover_multiple.normalize():f}",
+                    multiple=format_plain(
+                        call.turnover_multiple,
+                        0
+                        if call.turnover_multiple == call.turnover_multiple.to_integral_value()
+                        else 2,
+                    ),
                     base=call.turnover_base.title,
                 )
             ),
@@ -161,8 +180,8 @@ def amount_checks(proposal, call) -> list[Check]:
             "rate",
             str(
                 _l(
-                    "Requested co-financing at most %(rate)s %% of the total cost",
-                    rate=f"{call.cofinancing_rate.normalize():f}",
+                    "Requested co-financing at most %(rate)s of the total cost",
+                    rate=format_percent(call.cofinancing_rate),
                 )
             ),
             None if requested is None or by_rate is None else requested <= by_rate,

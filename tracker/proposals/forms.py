@@ -10,11 +10,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -24,7 +22,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.core.countries import EU_MEMBER_STATES, country_choices, country_names
-from tracker.core.forms import BaseForm, MoneyField, VersionField, options
+from tracker.core.forms import (
+    BaseForm,
+    LocalDateField,
+    MoneyField,
+    VersionField,
+    WholeNumberField,
+    options,
+)
+from tracker.core.time import local_today
 from tracker.proposals.models import AttachmentKind, PartnerKind, ProjectType
 from tracker.proposals.sections import HRDD_STEPS
 
@@ -79,12 +85,16 @@ class LeadForm(SectionForm):
         validators=[Optional(), Length(max=80)],
         description=_l("For Luxembourg, the RCS number, such as B123456."),
     )
-    lead_registration_date = DateField(_l("Registration date"), validators=[Optional()])
-    lead_employees = IntegerField(
+    lead_registration_date = LocalDateField(
+        _l("Registration date"),
+        validators=[Optional()],
+        description=_l("As in the trade register (day, month, year)."),
+    )
+    lead_employees = WholeNumberField(
         _l("Employees"),
-        validators=[Optional(), NumberRange(0, 1_000_000)],
+        validators=[Optional()],
+        maximum=1_000_000,
         description=_l("Full-time equivalents at the end of the last financial year."),
-        render_kw={"inputmode": "numeric"},
     )
     lead_turnover_1 = MoneyField(_l("Turnover, last year (EUR)"), validators=[Optional()])
     lead_turnover_2 = MoneyField(_l("Turnover, the year before (EUR)"), validators=[Optional()])
@@ -107,6 +117,10 @@ class LeadForm(SectionForm):
         self.lead_country.choices = options(
             [("", _l("Choose…")), *country_choices(EU_MEMBER_STATES)]
         )
+
+    def validate_lead_registration_date(self, field):
+        if field.data is not None and field.data > local_today():
+            raise ValidationError(_l("The registration date cannot be in the future."))
 
 
 class PartnerEntry(Form):
@@ -209,15 +223,9 @@ class ProjectForm(SectionForm):
     )
     problem = _text(_l("Problem addressed"))
     solution = _text(_l("Proposed solution"))
-    impact_jobs = IntegerField(
-        _l("Jobs created"),
-        validators=[Optional(), NumberRange(0, 10_000_000)],
-        render_kw={"inputmode": "numeric"},
-    )
-    impact_beneficiaries = IntegerField(
-        _l("Beneficiaries"),
-        validators=[Optional(), NumberRange(0, 1_000_000_000)],
-        render_kw={"inputmode": "numeric"},
+    impact_jobs = WholeNumberField(_l("Jobs created"), validators=[Optional()], maximum=10_000_000)
+    impact_beneficiaries = WholeNumberField(
+        _l("Beneficiaries"), validators=[Optional()], maximum=1_000_000_000
     )
     technology_transfer = _text(_l("Technology transfer"))
     innovation = _text(
@@ -225,11 +233,9 @@ class ProjectForm(SectionForm):
         description=_l("What is new, and why the project would not happen without the grant."),
     )
     sustainability = _text(_l("Sustainability after the grant"))
-    start_date = DateField(_l("Start date"), validators=[Optional()])
-    duration_months = IntegerField(
-        _l("Duration in months"),
-        validators=[Optional(), NumberRange(1, 60)],
-        render_kw={"inputmode": "numeric"},
+    start_date = LocalDateField(_l("Start date"), validators=[Optional()])
+    duration_months = WholeNumberField(
+        _l("Duration in months"), validators=[Optional(), NumberRange(1, 60)], maximum=60
     )
 
     def __init__(self, *args, sectors=(), **kwargs):

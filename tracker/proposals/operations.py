@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker.audit.operations import plain, record_change
 from tracker.auth.models import Role, User
 from tracker.core.time import LUXEMBOURG, utcnow
 from tracker.extensions import db
-from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
+from tracker.programmes.models import Call, ClauseStatus, ClauseVersion, Sector
 from tracker.proposals import sections
 from tracker.proposals.models import (
     Attachment,
@@ -27,6 +28,7 @@ from tracker.proposals.models import (
 )
 from tracker.proposals.storage import delete_stored, safe_filename, store_upload
 from tracker.workflow.operations import (
+    ANY_VERSION,
     TransitionContext,
     check_version,
     effect,
@@ -156,7 +158,7 @@ def save_section(
     values: dict,
     user: User,
     *,
-    expected_version: int | None = None,
+    expected_version=ANY_VERSION,
     unsaved: dict | None = None,
 ) -> None:
     """Store what was typed in one section (well-formed values only; see ``unsaved``).
@@ -166,6 +168,7 @@ def save_section(
     """
     require_edit(user, proposal, section)
     check_version(proposal, expected_version)
+    before = section_snapshot(proposal, section)
     if section in SIMPLE_SECTIONS:
         for name in SIMPLE_SECTIONS[section]:
             if name in values:
@@ -186,7 +189,60 @@ def save_section(
     else:
         kept.pop(section, None)
     proposal.unsaved_inputs = kept
+    record_change(
+        f"section:{section}",
+        proposal.id,
+        actor=user,
+        before=before,
+        after=section_snapshot(proposal, section),
+        proposal=proposal,
+    )
     _touch(proposal)
+
+
+def section_snapshot(proposal: Proposal, section: str) -> dict:
+    """A section's stored values as text, named like the fields of its form."""
+    if section in SIMPLE_SECTIONS:
+        values = {name: plain(getattr(proposal, name)) for name in SIMPLE_SECTIONS[section]}
+        if "sector_id" in values:
+            # By id: the relationship may still hold the sector of before the change.
+            sector = db.session.get(Sector, proposal.sector_id) if proposal.sector_id else None
+            values["sector_id"] = sector.label if sector else None
+        return values
+    if section == "partners":
+        values = {}
+        for index in range(4):
+            partner = proposal.partners[index] if index < len(proposal.partners) else None
+            values.update(
+                {
+                    f"partners-{index}-name": plain(partner.name) if partner else None,
+                    f"partners-{index}-country": plain(partner.country) if partner else None,
+                    f"partners-{index}-kind": plain(partner.kind) if partner else None,
+                    f"partners-{index}-is_local": (
+                        ("local" if partner.is_local else "eu") if partner else None
+                    ),
+                    f"partners-{index}-role_description": (
+                        plain(partner.role_description) if partner else None
+                    ),
+                }
+            )
+        return values
+    if section == "hrdd":
+        values = {}
+        for index, step in enumerate(sections.HRDD_STEPS):
+            answer = proposal.answer_for(step)
+            values[f"steps-{index}-answer"] = plain(answer.answer) if answer else None
+            values[f"steps-{index}-evidence"] = plain(answer.evidence) if answer else None
+        return values
+    if section == "declarations":
+        clause = proposal.accepted_clause_version
+        return {
+            "declared_accuracy": plain(proposal.declared_accuracy),
+            "accept_clause": clause.label if clause else plain(False),
+            "declared_de_minimis": plain(proposal.declared_de_minimis),
+            "declared_data_protection": plain(proposal.declared_data_protection),
+        }
+    return {}
 
 
 def _save_partners(proposal: Proposal, partners: list[dict]) -> None:
@@ -265,7 +321,7 @@ def add_attachment(
     user: User,
     *,
     status_change_id: int | None = None,
-    expected_version: int | None = None,
+    expected_version=ANY_VERSION,
 ) -> Attachment:
     """Check and store an upload; a refused file leaves nothing behind."""
     if status_change_id is None:
@@ -285,13 +341,28 @@ def add_attachment(
         status_change_id=status_change_id,
     )
     db.session.add(attachment)
+    db.session.flush()
+    record_change(
+        "document",
+        attachment.id,
+        actor=user,
+        before=None,
+        after=_document_snapshot(attachment),
+        proposal=proposal,
+    )
     _touch(proposal)
     return attachment
 
 
-def remove_attachment(
-    attachment: Attachment, user: User, expected_version: int | None = None
-) -> None:
+def _document_snapshot(attachment: Attachment) -> dict:
+    return {
+        "kind": plain(attachment.kind),
+        "filename": attachment.filename,
+        "sha256": attachment.sha256,
+    }
+
+
+def remove_attachment(attachment: Attachment, user: User, expected_version=ANY_VERSION) -> None:
     """Delete a document of a draft (the file goes after the transaction commits)."""
     proposal = attachment.proposal
     require_edit(user, proposal, "documents")
@@ -299,6 +370,14 @@ def remove_attachment(
     if attachment.status_change_id is not None:
         raise ProposalError(_("Documents sent with an answer cannot be removed."))
     stored_name = attachment.stored_name
+    record_change(
+        "document",
+        attachment.id,
+        actor=user,
+        before=_document_snapshot(attachment),
+        after=None,
+        proposal=proposal,
+    )
     proposal.attachments.remove(attachment)
     _touch(proposal)
 
@@ -308,7 +387,7 @@ def remove_attachment(
 
 
 def respond_to_request(
-    proposal: Proposal, user: User, answer: str, files, *, expected_version=None
+    proposal: Proposal, user: User, answer: str, files, *, expected_version=ANY_VERSION
 ):
     """Answer a request for information, with documents: all of it or nothing.
 

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from tracker.audit.operations import changes_since
 from tracker.core.time import local_today
 from tracker.core.web import applicant_required, get_or_404, restored_formdata
 from tracker.extensions import db
@@ -34,7 +35,13 @@ from tracker.proposals.forms import (
 )
 from tracker.proposals.models import Attachment, AttachmentKind, ProjectType, Proposal
 from tracker.proposals.storage import ACCEPT_ATTRIBUTE, ALLOWED_LABEL, UploadRejected, path_for
-from tracker.workflow.operations import WorkflowError, options_for, perform_transition, workflow_for
+from tracker.workflow.operations import (
+    StaleProposal,
+    WorkflowError,
+    options_for,
+    perform_transition,
+    workflow_for,
+)
 from tracker.workflow.timeline import timeline
 
 bp = Blueprint("proposals", __name__)
@@ -268,6 +275,20 @@ def edit_section(proposal_id: int, section: str):
                 expected_version=form.version.data,
                 unsaved=unsaved,
             )
+        except StaleProposal as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            # The form keeps what was typed and now carries the current version, so saving
+            # again from this page works once the person has compared.
+            form.version.data = proposal.version
+            stale = changes_since(
+                proposal.id,
+                error.seen_version,
+                object_type=f"section:{section}",
+                form=form,
+                posted=request.form,
+            )
+            return _render_section(proposal, info, form, stale=stale), 409
         except (WorkflowError, ops.ProposalError) as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -306,10 +327,11 @@ def edit_section(proposal_id: int, section: str):
     return _render_section(proposal, info, form)
 
 
-def _render_section(proposal: Proposal, info, form):
+def _render_section(proposal: Proposal, info, form, stale=None):
     stage = sections.stage_of(proposal)
     today = local_today()
     context = {
+        "stale": stale or [],
         "proposal": proposal,
         "section": info,
         "form": form,

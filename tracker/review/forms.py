@@ -5,18 +5,24 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from tracker.core.forms import BaseForm, MoneyField, VersionField, options
+from tracker.core.forms import (
+    BaseForm,
+    LocalDateField,
+    MoneyField,
+    PercentField,
+    VersionField,
+    WholeNumberField,
+    options,
+)
 from tracker.review import rules
 from tracker.review.models import ClauseDecision, Level, RiskCategory
 
@@ -136,6 +142,7 @@ class ConflictForm(BaseForm):
 
 def score_form(formdata=None, data=None):
     class Form_(BaseForm):
+        version = VersionField()
         comment = TextAreaField(
             _l("Comments"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 4}
         )
@@ -144,10 +151,10 @@ def score_form(formdata=None, data=None):
         setattr(
             Form_,
             f"mark_{criterion.key}",
-            IntegerField(
+            WholeNumberField(
                 f"{criterion.label} ({criterion.weight} %)",
                 validators=[InputRequired(), NumberRange(0, rules.MAX_MARK)],
-                render_kw={"inputmode": "numeric", "min": 0, "max": rules.MAX_MARK},
+                maximum=rules.MAX_MARK,
             ),
         )
     return Form_(formdata=formdata, data=data)
@@ -155,7 +162,7 @@ def score_form(formdata=None, data=None):
 
 class InstalmentEntry(Form):
     label = StringField(_l("Milestone"), validators=[Optional(), Length(max=200)])
-    percent = StringField(_l("Share (%)"), validators=[Optional()])
+    percent = PercentField(_l("Share (%)"), validators=[Optional()])
     amount = MoneyField(_l("Amount (EUR)"), validators=[Optional()])
 
 
@@ -163,12 +170,12 @@ class ContractForm(BaseForm):
     version = VersionField()
     number = StringField(_l("Agreement number"), validators=[Optional(), Length(max=60)])
     granted_eur = MoneyField(_l("Granted amount (EUR)"), validators=[Optional()])
-    start_date = DateField(_l("Start date"), validators=[Optional()])
-    end_date = DateField(_l("End date"), validators=[Optional()])
+    start_date = LocalDateField(_l("Start date"), validators=[Optional()])
+    end_date = LocalDateField(_l("End date"), validators=[Optional()])
     clause_version = SelectField(_l("HRDD clause version"), coerce=int, validators=[Optional()])
     conditions = FieldList(
         StringField(_l("Condition"), validators=[Optional(), Length(max=1000)]), min_entries=4
     )
     instalments = FieldList(FormField(InstalmentEntry), min_entries=4)
-    agency_signed_on = DateField(_l("Signed by the agency on"), validators=[Optional()])
-    company_signed_on = DateField(_l("Signed by the company on"), validators=[Optional()])
+    agency_signed_on = LocalDateField(_l("Signed by the agency on"), validators=[Optional()])
+    company_signed_on = LocalDateField(_l("Signed by the company on"), validators=[Optional()])

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from tracker.audit.operations import plain, record_change
 from tracker.core.time import LUXEMBOURG
 from tracker.proposals import eligibility
 from tracker.review import operations as ops
@@ -105,7 +106,17 @@ def _contract_complete(context: TransitionContext) -> list[str]:
 
 @effect("select")
 def _record_grant(context: TransitionContext) -> None:
-    context.proposal.granted_eur = granted_amount(context)
+    proposal = context.proposal
+    before = {"granted_eur": plain(proposal.granted_eur)}
+    proposal.granted_eur = granted_amount(context)
+    record_change(
+        "selection",
+        proposal.id,
+        actor=context.actor,
+        before=before,
+        after={"granted_eur": plain(proposal.granted_eur)},
+        proposal=proposal,
+    )
 
 
 @effect("start_contracting")
@@ -115,4 +126,4 @@ def _prepare_contract(context: TransitionContext) -> None:
 
 @effect("sign_contract")
 def _sign(context: TransitionContext) -> None:
-    ops.sign(context.proposal, ops.contract_for(context.proposal), context.now)
+    ops.sign(context.proposal, ops.contract_for(context.proposal), context.now, context.actor)

@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from tracker.audit.operations import plain, record_change
 from tracker.auth.models import Role, User
 from tracker.core.db import CENT
 from tracker.core.time import local_today, utcnow
@@ -32,7 +33,7 @@ from tracker.review.models import (
     Score,
     ScreeningItem,
 )
-from tracker.workflow.operations import check_version
+from tracker.workflow.operations import ANY_VERSION, check_version
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def record_screening(
     proposal: Proposal,
     actor: User,
     decisions: dict[str, tuple[bool | None, str]],
-    expected_version: int | None = None,
+    expected_version=ANY_VERSION,
 ) -> None:
     """Store the reviewer's ticks; overriding a computed check needs a note saying why."""
     _require(actor, Role.reviewer)
@@ -128,6 +129,7 @@ def record_screening(
     check_version(proposal, expected_version)
     checklist = {item.key: item for item in screening_checklist(proposal)}
     existing = {item.key: item for item in screening_decisions(proposal)}
+    before = _screening_snapshot(existing.values())
     problems = []
     for key, (met, note) in decisions.items():
         item = checklist.get(key)
@@ -151,7 +153,24 @@ def record_screening(
         row.met, row.note, row.decided_by_id, row.decided_at = met, note, actor.id, utcnow()
     if problems:
         raise ReviewError(problems[0], problems)
+    db.session.flush()
+    record_change(
+        "screening",
+        proposal.id,
+        actor=actor,
+        before=before,
+        after=_screening_snapshot(screening_decisions(proposal)),
+        proposal=proposal,
+    )
     _touch(proposal)
+
+
+def _screening_snapshot(decisions) -> dict:
+    values = {}
+    for item in decisions:
+        values[f"item_{item.key}-met"] = "yes" if item.met else "no"
+        values[f"item_{item.key}-note"] = plain(item.note)
+    return values
 
 
 # --- HRDD assessment -------------------------------------------------------------------------
@@ -161,9 +180,7 @@ def hrdd_assessment(proposal: Proposal) -> HrddAssessment | None:
     return db.session.get(HrddAssessment, proposal.id)
 
 
-def save_hrdd_assessment(
-    proposal: Proposal, actor: User, data: dict, expected_version: int | None = None
-):
+def save_hrdd_assessment(proposal: Proposal, actor: User, data: dict, expected_version=ANY_VERSION):
     """Record the HRDD officer's assessment (it may be saved incomplete and finished later)."""
     _require(actor, Role.hrdd)
     _require_status(proposal, "hrdd_review")
@@ -175,6 +192,7 @@ def save_hrdd_assessment(
     if decision == ClauseDecision.conditions and not conditions:
         raise ReviewError(_("List the specific conditions of the clause."))
     assessment = hrdd_assessment(proposal)
+    before = hrdd_snapshot(assessment) if assessment is not None else None
     if assessment is None:
         assessment = HrddAssessment(proposal_id=proposal.id)
         db.session.add(assessment)
@@ -206,8 +224,41 @@ def save_hrdd_assessment(
     if decision == ClauseDecision.conditions:
         for position, text in enumerate(conditions, start=1):
             assessment.conditions.append(HrddCondition(position=position, text=text))
+    record_change(
+        "hrdd_assessment",
+        proposal.id,
+        actor=actor,
+        before=before,
+        after=hrdd_snapshot(assessment),
+        proposal=proposal,
+    )
     _touch(proposal)
     return assessment
+
+
+def hrdd_snapshot(assessment: HrddAssessment) -> dict:
+    """The assessment as text, named like the fields of its form."""
+    values = {
+        "exclusion_checked": plain(assessment.exclusion_checked),
+        "exclusion_hit": plain(assessment.exclusion_hit),
+        "exclusion_note": plain(assessment.exclusion_note),
+        "risk_category": plain(assessment.risk_category),
+        "clause_decision": plain(assessment.clause_decision),
+        "summary": plain(assessment.summary),
+    }
+    for index, condition in enumerate(assessment.conditions):
+        values[f"conditions-{index}"] = plain(condition.text)
+    risks = {risk.risk_key: risk for risk in assessment.risks}
+    for key in rules.SALIENT_RISKS:
+        risk = risks.get(key)
+        relevant = (
+            None if risk is None or risk.relevant is None else ("yes" if risk.relevant else "no")
+        )
+        values[f"risk_{key}-relevant"] = relevant
+        values[f"risk_{key}-severity"] = plain(risk.severity) if risk else None
+        values[f"risk_{key}-likelihood"] = plain(risk.likelihood) if risk else None
+        values[f"risk_{key}-note"] = plain(risk.note) if risk else None
+    return values
 
 
 def hrdd_problems(proposal: Proposal) -> list[str]:
@@ -251,19 +302,42 @@ def declare_conflict(
         raise ReviewError(
             _("A declared conflict of interest cannot be withdrawn; ask an administrator.")
         )
+    before = _conflict_snapshot(declaration) if declaration is not None else None
     if declaration is None:
         declaration = ConflictDeclaration(proposal_id=proposal.id, user_id=user.id)
         db.session.add(declaration)
     declaration.has_conflict = has_conflict
     declaration.note = (note or "").strip()
     declaration.declared_at = utcnow()
+    record_change(
+        "conflict",
+        f"{proposal.id}:{user.id}",
+        actor=user,
+        before=before,
+        after=_conflict_snapshot(declaration),
+        proposal=proposal,
+    )
     if has_conflict:
-        # A conflicted scorer's marks no longer count.
-        db.session.execute(
-            sa.delete(Score).where(Score.proposal_id == proposal.id, Score.reviewer_id == user.id)
+        # A conflicted scorer's marks no longer count; what they were stays in the audit trail.
+        mine = db.session.scalar(
+            sa.select(Score).where(Score.proposal_id == proposal.id, Score.reviewer_id == user.id)
         )
+        if mine is not None:
+            record_change(
+                "score",
+                mine.id,
+                actor=user,
+                before=score_snapshot(mine),
+                after=None,
+                proposal=proposal,
+            )
+            db.session.delete(mine)
     _touch(proposal)
     return declaration
+
+
+def _conflict_snapshot(declaration: ConflictDeclaration) -> dict:
+    return {"has_conflict": plain(declaration.has_conflict), "note": plain(declaration.note)}
 
 
 def assignments(proposal: Proposal) -> list[ReviewerAssignment]:
@@ -301,6 +375,15 @@ def assign_reviewer(proposal: Proposal, reviewer: User, actor: User) -> Reviewer
         proposal_id=proposal.id, reviewer_id=reviewer.id, assigned_by_id=actor.id
     )
     db.session.add(assignment)
+    db.session.flush()
+    record_change(
+        "assignment",
+        assignment.id,
+        actor=actor,
+        before=None,
+        after={"reviewer": reviewer.name},
+        proposal=proposal,
+    )
     _touch(proposal)
     return assignment
 
@@ -329,11 +412,16 @@ def scores(proposal: Proposal) -> list[Score]:
 
 
 def submit_score(
-    proposal: Proposal, reviewer: User, marks: dict[str, int], comment: str = ""
+    proposal: Proposal,
+    reviewer: User,
+    marks: dict[str, int],
+    comment: str = "",
+    expected_version=ANY_VERSION,
 ) -> Score:
     """An assigned reviewer without a conflict scores each criterion from 0 to 10."""
     _require(reviewer, Role.reviewer)
     _require_status(proposal, "evaluation")
+    check_version(proposal, expected_version)
     if not is_assigned(proposal, reviewer):
         raise ReviewError(_("Only reviewers assigned to this proposal can score it."))
     declaration = conflict_of(proposal, reviewer)
@@ -350,6 +438,7 @@ def submit_score(
     score = db.session.scalar(
         sa.select(Score).where(Score.proposal_id == proposal.id, Score.reviewer_id == reviewer.id)
     )
+    before = score_snapshot(score) if score is not None else None
     if score is None:
         score = Score(proposal_id=proposal.id, reviewer_id=reviewer.id)
         db.session.add(score)
@@ -357,8 +446,24 @@ def submit_score(
     score.total = rules.weighted_total(clean)
     score.comment = (comment or "").strip()
     score.submitted_at = utcnow()
+    db.session.flush()
+    record_change(
+        "score",
+        score.id,
+        actor=reviewer,
+        before=before,
+        after=score_snapshot(score),
+        proposal=proposal,
+    )
     _touch(proposal)
     return score
+
+
+def score_snapshot(score: Score) -> dict:
+    values = {f"mark_{key}": plain(mark) for key, mark in (score.marks or {}).items()}
+    values["comment"] = plain(score.comment)
+    values["total"] = plain(score.total)
+    return values
 
 
 @dataclass
@@ -548,7 +653,7 @@ def save_contract(
     proposal: Proposal,
     actor: User,
     data: dict,
-    expected_version: int | None = None,
+    expected_version=ANY_VERSION,
 ) -> Contract:
     """Edit the draft agreement; a signed one never changes."""
     _require(actor, Role.reviewer)
@@ -566,6 +671,7 @@ def save_contract(
     start, end = data.get("start_date"), data.get("end_date")
     if start and end and end <= start:
         raise ReviewError(_("The agreement must end after it starts."))
+    before = contract_snapshot(contract)
     contract.number = number
     contract.granted_eur = data.get("granted_eur")
     contract.start_date, contract.end_date = start, end
@@ -581,8 +687,37 @@ def save_contract(
             PaymentInstalment(position=position, label=label, percent=percent, amount_eur=amount)
         )
     contract.updated_at = utcnow()
+    record_change(
+        "contract",
+        contract.id,
+        actor=actor,
+        before=before,
+        after=contract_snapshot(contract),
+        proposal=proposal,
+    )
     _touch(proposal)
     return contract
+
+
+def contract_snapshot(contract: Contract) -> dict:
+    """The agreement as text, named like the fields of its form."""
+    values = {
+        "number": plain(contract.number),
+        "granted_eur": plain(contract.granted_eur),
+        "start_date": plain(contract.start_date),
+        "end_date": plain(contract.end_date),
+        "clause_version": contract.clause_version.label if contract.clause_version else None,
+        "agency_signed_on": plain(contract.agency_signed_on),
+        "company_signed_on": plain(contract.company_signed_on),
+        "signed_at": plain(contract.signed_at),
+    }
+    for index, condition in enumerate(contract.conditions or []):
+        values[f"conditions-{index}"] = plain(condition)
+    for index, instalment in enumerate(contract.instalments):
+        values[f"instalments-{index}-label"] = plain(instalment.label)
+        values[f"instalments-{index}-percent"] = plain(instalment.percent)
+        values[f"instalments-{index}-amount"] = plain(instalment.amount_eur)
+    return values
 
 
 def contract_problems(
@@ -634,8 +769,17 @@ def contract_problems(
     return problems
 
 
-def sign(proposal: Proposal, contract: Contract, now: datetime) -> None:
+def sign(proposal: Proposal, contract: Contract, now: datetime, actor: User | None = None) -> None:
     """Freeze the agreement as signed: the clause text and conditions are copied exactly."""
+    before = contract_snapshot(contract)
     contract.clause_text = contract.clause_version.text
     contract.signed_at = now
     proposal.granted_eur = contract.granted_eur
+    record_change(
+        "contract",
+        contract.id,
+        actor=actor,
+        before=before,
+        after=contract_snapshot(contract),
+        proposal=proposal,
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -20,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from tracker.audit.operations import changes_since, entries_for_proposal
 from tracker.auth.models import Role, User, UserRole
 from tracker.core.time import local_today
 from tracker.core.web import get_or_404, restored_formdata, roles_required
@@ -40,7 +39,14 @@ from tracker.review.forms import (
     screening_form,
 )
 from tracker.workflow.definitions import all_states
-from tracker.workflow.operations import WorkflowError, options_for, perform_transition, workflow_for
+from tracker.workflow.operations import (
+    GuardFailed,
+    StaleProposal,
+    WorkflowError,
+    options_for,
+    perform_transition,
+    workflow_for,
+)
 from tracker.workflow.timeline import timeline
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -131,7 +137,22 @@ def export_xlsx():
 @bp.get("/proposals/<int:proposal_id>")
 @roles_required(*STAFF)
 def proposal(proposal_id: int):
-    proposal = load_for_staff(proposal_id)
+    return _render_proposal(load_for_staff(proposal_id))
+
+
+def _render_proposal(
+    proposal: Proposal,
+    *,
+    failed_transition: tuple[str, TransitionForm] | None = None,
+    screening: object | None = None,
+    stale: list | None = None,
+    status: int = 200,
+):
+    """The proposal page; after a refused post, with what was typed and why it was refused.
+
+    ``failed_transition`` is ``(key, form)`` of an action that was refused, ``screening`` the
+    posted checklist: both are shown as typed, with their errors, carrying the current version.
+    """
     workflow = workflow_for(proposal)
     options = options_for(proposal, current_user)
     assessment = ops.hrdd_assessment(proposal)
@@ -165,28 +186,36 @@ def proposal(proposal_id: int):
         if proposal.status == "contracting"
         else [],
         "transition_form": TransitionForm(version=proposal.version),
+        "failed_key": failed_transition[0] if failed_transition else None,
+        "failed_form": failed_transition[1] if failed_transition else None,
         "criteria": rules.CRITERIA,
         "risks": rules.SALIENT_RISKS,
         "hrdd_steps": sections.HRDD_STEPS,
         "is_assigned": any(a.reviewer_id == current_user.id for a in assignments),
+        "stale": stale or [],
+        "changes": entries_for_proposal(proposal.id, limit=50),
     }
     if context["checklist"] is not None:
-        context["screening_form"] = screening_form(
-            [item.key for item in context["checklist"]],
-            data={
-                "version": proposal.version,
-                **{
-                    f"item_{item.key}": {
-                        "met": ""
-                        if item.decision is None
-                        else ("yes" if item.decision.met else "no"),
-                        "note": item.decision.note if item.decision else "",
-                    }
-                    for item in context["checklist"]
+        if screening is not None:
+            screening.version.data = proposal.version
+            context["screening_form"] = screening
+        else:
+            context["screening_form"] = screening_form(
+                [item.key for item in context["checklist"]],
+                data={
+                    "version": proposal.version,
+                    **{
+                        f"item_{item.key}": {
+                            "met": ""
+                            if item.decision is None
+                            else ("yes" if item.decision.met else "no"),
+                            "note": item.decision.note if item.decision else "",
+                        }
+                        for item in context["checklist"]
+                    },
                 },
-            },
-        )
-    return render_template("review/proposal.html", **context)
+            )
+    return render_template("review/proposal.html", **context), status
 
 
 def _assign_form(proposal: Proposal, assignments=None) -> AssignForm:
@@ -208,11 +237,9 @@ def _assign_form(proposal: Proposal, assignments=None) -> AssignForm:
 def transition(proposal_id: int, key: str):
     proposal = load_for_staff(proposal_id)
     form = TransitionForm()
+    back_to_selection = request.form.get("return_to") == "selection"
     if not form.validate_on_submit():
-        for name, errors in form.errors.items():
-            label = form[name].label.text if name in form else name
-            flash(f"{label}: {errors[0]}", "danger")
-        return _back(proposal)
+        return _refused_transition(proposal, key, form, back_to_selection, status=422)
     data = {"granted_eur": form.granted_eur.data} if key == "select" else {}
     try:
         change = perform_transition(
@@ -225,8 +252,28 @@ def transition(proposal_id: int, key: str):
             data=data,
         )
     except WorkflowError as error:
-        _fail(error)
-        return _back(proposal)
+        db.session.rollback()
+        if key == "select" and isinstance(error, GuardFailed):
+            # Problems with the amount are shown at the amount field.
+            form.granted_eur.errors = list(error.problems or [error.message])
+        else:
+            flash(error.message, "danger")
+            for problem in error.problems:
+                if problem != error.message:
+                    flash(problem, "danger")
+        stale = (
+            changes_since(proposal.id, error.seen_version)
+            if isinstance(error, StaleProposal)
+            else None
+        )
+        return _refused_transition(
+            proposal,
+            key,
+            form,
+            back_to_selection,
+            stale=stale,
+            status=409 if stale is not None else 422,
+        )
     db.session.commit()
     flash(
         _(
@@ -235,9 +282,17 @@ def transition(proposal_id: int, key: str):
         ),
         "success",
     )
-    if request.form.get("return_to") == "selection":
+    if back_to_selection:
         return redirect(url_for("review.selection", call_id=proposal.call_id))
     return _back(proposal)
+
+
+def _refused_transition(proposal, key, form, back_to_selection, *, stale=None, status):
+    """The page the action was taken from, with what was typed, its errors, the current version."""
+    form.version.data = proposal.version
+    if back_to_selection:
+        return _render_selection(proposal.call, failed=(proposal.id, key, form), status=status)
+    return _render_proposal(proposal, failed_transition=(key, form), stale=stale, status=status)
 
 
 # --- screening -------------------------------------------------------------------------------
@@ -250,8 +305,8 @@ def screening(proposal_id: int):
     checklist = ops.screening_checklist(proposal)
     form = screening_form([item.key for item in checklist], formdata=request.form)
     if not form.validate_on_submit():
-        flash(_("The checklist could not be read."), "danger")
-        return _back(proposal, "screening")
+        flash(_("The checklist could not be read; check the fields marked below."), "danger")
+        return _render_proposal(proposal, screening=form, status=422)
     decisions = {}
     for item in checklist:
         entry = form[f"item_{item.key}"].form
@@ -261,7 +316,20 @@ def screening(proposal_id: int):
         ops.record_screening(proposal, current_user, decisions, expected_version=form.version.data)
     except (ops.ReviewError, WorkflowError) as error:
         _fail(error)
-        return _back(proposal, "screening")
+        stale = (
+            changes_since(
+                proposal.id,
+                error.seen_version,
+                object_type="screening",
+                form=form,
+                posted=request.form,
+            )
+            if isinstance(error, StaleProposal)
+            else None
+        )
+        return _render_proposal(
+            proposal, screening=form, stale=stale, status=409 if stale is not None else 422
+        )
     db.session.commit()
     flash(_("Checklist saved."), "success")
     return _back(proposal, "screening")
@@ -303,6 +371,7 @@ def hrdd(proposal_id: int):
     assessment = ops.hrdd_assessment(proposal)
     editable = proposal.status == "hrdd_review" and current_user.has_role(Role.hrdd, Role.admin)
     status = 200
+    stale = []
     if request.method == "POST":
         if not editable:
             abort(403)
@@ -334,6 +403,7 @@ def hrdd(proposal_id: int):
                 db.session.rollback()
                 flash(error.message, "danger")
                 status = 409 if isinstance(error, WorkflowError) else 422
+                stale = _stale_rows(proposal, error, "hrdd_assessment", form)
             else:
                 db.session.commit()
                 problems = ops.hrdd_problems(proposal)
@@ -361,9 +431,11 @@ def hrdd(proposal_id: int):
             form = hrdd_form(data={"version": proposal.version, **_hrdd_data(assessment)})
     if len([c for c in form.conditions if c.data]) >= len(form.conditions):
         form.conditions.append_entry()
+    form.version.data = proposal.version
     return render_template(
         "review/hrdd.html",
         proposal=proposal,
+        stale=stale,
         form=form,
         editable=editable,
         risks=rules.SALIENT_RISKS,
@@ -421,16 +493,24 @@ def score(proposal_id: int):
     proposal = load_for_staff(proposal_id)
     mine = next((s for s in ops.scores(proposal) if s.reviewer_id == current_user.id), None)
     status = 200
+    stale = []
     if request.method == "POST":
         form = score_form(formdata=request.form)
         if form.validate_on_submit():
             marks = {c.key: form[f"mark_{c.key}"].data for c in rules.CRITERIA}
             try:
-                ops.submit_score(proposal, current_user, marks, form.comment.data or "")
-            except ops.ReviewError as error:
+                ops.submit_score(
+                    proposal,
+                    current_user,
+                    marks,
+                    form.comment.data or "",
+                    expected_version=form.version.data,
+                )
+            except (ops.ReviewError, WorkflowError) as error:
                 db.session.rollback()
                 flash(error.message, "danger")
-                status = 422
+                status = 409 if isinstance(error, WorkflowError) else 422
+                stale = _stale_rows(proposal, error, "score", form)
             else:
                 db.session.commit()
                 flash(_("Your score is recorded."), "success")
@@ -443,6 +523,7 @@ def score(proposal_id: int):
             data.update({f"mark_{k}": v for k, v in mine.marks.items()})
         restored = restored_formdata()
         form = score_form(formdata=restored) if restored is not None else score_form(data=data)
+    form.version.data = proposal.version
     return render_template(
         "review/score.html",
         proposal=proposal,
@@ -450,7 +531,17 @@ def score(proposal_id: int):
         criteria=rules.CRITERIA,
         mine=mine,
         steps=sections.HRDD_STEPS,
+        stale=stale,
     ), status
+
+
+def _stale_rows(proposal: Proposal, error, object_type: str, form) -> list:
+    """After a stale refusal: what others saved since the page was opened, beside what was typed."""
+    if not isinstance(error, StaleProposal):
+        return []
+    return changes_since(
+        proposal.id, error.seen_version, object_type=object_type, form=form, posted=request.form
+    )
 
 
 # --- selection -------------------------------------------------------------------------------
@@ -459,7 +550,11 @@ def score(proposal_id: int):
 @bp.get("/calls/<int:call_id>/selection")
 @roles_required(Role.committee, Role.reviewer)
 def selection(call_id: int):
-    call = get_or_404(Call, call_id)
+    return _render_selection(get_or_404(Call, call_id))
+
+
+def _render_selection(call, *, failed=None, status: int = 200):
+    """The ranking; ``failed`` is ``(proposal id, transition key, form)`` of a refused decision."""
     ranking = ops.selection_ranking(call)
     return render_template(
         "review/selection.html",
@@ -468,7 +563,10 @@ def selection(call_id: int):
         granted=ops.granted_in_call(call),
         can_decide=current_user.has_role(Role.committee, Role.admin),
         options=ops.committee_options(ranking, current_user),
-    )
+        failed_for=failed[0] if failed else None,
+        failed_key=failed[1] if failed else None,
+        failed_form=failed[2] if failed else None,
+    ), status
 
 
 # --- contracts -------------------------------------------------------------------------------
@@ -485,15 +583,6 @@ def _clause_choices():
     ]
 
 
-def _percent(text: str | None) -> Decimal | None:
-    try:
-        return Decimal((text or "").replace(",", ".").replace("%", "").strip()).quantize(
-            Decimal("0.01")
-        )
-    except InvalidOperation:
-        return None
-
-
 @bp.route("/proposals/<int:proposal_id>/contract", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def contract(proposal_id: int):
@@ -507,6 +596,7 @@ def contract(proposal_id: int):
         and current_user.has_role(Role.reviewer, Role.admin)
     )
     status = 200
+    stale = []
     if request.method == "POST":
         if not editable:
             abort(403)
@@ -518,7 +608,7 @@ def contract(proposal_id: int):
                 sub = entry.form
                 if not (sub.label.data or sub.percent.data or sub.amount.data):
                     continue
-                percent = _percent(sub.percent.data)
+                percent = sub.percent.data
                 if percent is None or sub.amount.data is None or not sub.label.data:
                     sub.percent.errors = [_("Give the milestone, its share and its amount.")]
                     bad = True
@@ -546,6 +636,7 @@ def contract(proposal_id: int):
                     db.session.rollback()
                     flash(error.message, "danger")
                     status = 409 if isinstance(error, WorkflowError) else 422
+                    stale = _stale_rows(proposal, error, "contract", form)
                 else:
                     db.session.commit()
                     flash(_("Agreement saved."), "success")
@@ -571,7 +662,7 @@ def contract(proposal_id: int):
                 "clause_version": agreement.clause_version_id,
                 "conditions": list(agreement.conditions or []),
                 "instalments": [
-                    {"label": i.label, "percent": f"{i.percent:.2f}", "amount": i.amount_eur}
+                    {"label": i.label, "percent": i.percent, "amount": i.amount_eur}
                     for i in agreement.instalments
                 ],
                 "agency_signed_on": agreement.agency_signed_on,
@@ -581,9 +672,11 @@ def contract(proposal_id: int):
         form.clause_version.choices = _clause_choices()
     if len([c for c in form.conditions if c.data]) >= len(form.conditions):
         form.conditions.append_entry()
+    form.version.data = proposal.version
     return render_template(
         "review/contract.html",
         proposal=proposal,
+        stale=stale,
         contract=agreement,
         form=form,
         editable=editable,

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.core.time import to_local, utcnow
+from tracker.core.time import utcnow
 from tracker.extensions import db
 from tracker.workflow.definitions import (
     ADMIN,
@@ -53,7 +54,15 @@ class GuardFailed(WorkflowError):
 
 
 class StaleProposal(WorkflowError):
-    """The actor acted on a page that no longer shows the proposal as it is."""
+    """The actor acted on a page that no longer shows the proposal as it is.
+
+    ``seen_version`` is the version the page showed, so the page shown next can list what
+    changed since.
+    """
+
+    def __init__(self, message: str, problems=None, *, seen_version: int | None = None):
+        super().__init__(message, problems)
+        self.seen_version = seen_version
 
 
 @dataclass
@@ -185,7 +194,7 @@ def stale_message(proposal) -> str:
             "This proposal was changed by someone else. Nothing was saved; reload and try again."
         )
     who = change.actor.name if change.actor else _("the system")
-    when = to_local(change.created_at).strftime("%d %b %Y %H:%M")
+    when = format_datetime(change.created_at, "d MMM y, HH:mm")
     return _(
         "This proposal changed after you opened the page: it is now “%(state)s” "
         "(last change by %(who)s at %(when)s). Nothing was saved; review the page and try again.",
@@ -195,10 +204,34 @@ def stale_message(proposal) -> str:
     )
 
 
-def check_version(proposal, expected_version: int | None) -> None:
-    """Refuse work done on a stale page."""
-    if expected_version is not None and int(expected_version) != proposal.version:
-        raise StaleProposal(stale_message(proposal))
+class _AnyVersion:
+    """Callers that hold the current proposal (the command line, imports, tests) pass nothing."""
+
+    def __repr__(self) -> str:
+        return "ANY_VERSION"
+
+
+ANY_VERSION: Any = _AnyVersion()
+
+
+def check_version(proposal, expected_version=ANY_VERSION) -> None:
+    """Refuse work done on a stale page, and work from a page that did not say its version.
+
+    Views pass the version their form carried: ``None`` (the field was missing or garbled)
+    is refused like a stale page, so a post without it can never overwrite a colleague's save.
+    """
+    if expected_version is ANY_VERSION:
+        return
+    if expected_version is None:
+        raise StaleProposal(
+            _(
+                "The page did not say which version of the proposal it showed, so nothing was "
+                "saved. Reload the page and try again."
+            ),
+            seen_version=None,
+        )
+    if int(expected_version) != proposal.version:
+        raise StaleProposal(stale_message(proposal), seen_version=int(expected_version))
 
 
 def perform_transition(
@@ -206,7 +239,7 @@ def perform_transition(
     key: str,
     actor,
     *,
-    expected_version: int | None = None,
+    expected_version=ANY_VERSION,
     comment: str = "",
     note: str = "",
     data: dict | None = None,
@@ -271,7 +304,8 @@ def perform_transition(
         raise StaleProposal(
             _(
                 "Someone else changed this proposal at the same moment. Nothing was saved; reload the page."
-            )
+            ),
+            seen_version=expected_version if isinstance(expected_version, int) else None,
         ) from None
     log.info(
         "proposal %s: %s -> %s by user %s (%s)", proposal.id, from_status, target, actor.id, key

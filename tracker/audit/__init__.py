@@ -1,0 +1,1 @@
+"""The audit trail: who changed which data a decision rests on, when, from what to what."""

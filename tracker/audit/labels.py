@@ -1,0 +1,88 @@
+"""How each kind of audited object and its fields are named on pages: one place for all.
+
+Fields are named as in their forms, so the labels come from the form classes themselves.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.audit.operations import register_labels
+from tracker.core.forms import form_labeller
+
+
+def register_all() -> None:
+    """Called once by ``create_app``."""
+    from tracker.auth.forms import UserRolesForm
+    from tracker.programmes.forms import CallForm
+    from tracker.proposals import forms as proposal_forms
+    from tracker.proposals.eligibility import CHECK_TITLES
+    from tracker.proposals.sections import SECTIONS
+    from tracker.review import rules
+    from tracker.review.forms import ConflictForm, ContractForm, HrddForm, RiskEntry
+
+    for section in SECTIONS:
+        form_cls = proposal_forms.SECTION_FORMS.get(section.key)
+        if form_cls is None:
+            continue
+        register_labels(
+            f"section:{section.key}",
+            section.title,
+            form_labeller(
+                form_cls,
+                item_titles={"partners": _l("Partner %(n)s"), "steps": _l("Step %(n)s")},
+            ),
+        )
+    register_labels(
+        "document",
+        _l("Document"),
+        form_labeller(
+            proposal_forms.DocumentForm,
+            extra={"filename": _l("File name"), "sha256": _l("SHA-256 checksum")},
+        ),
+    )
+
+    risk_label = form_labeller(RiskEntry)
+
+    def hrdd_label(name: str) -> str:
+        head, _sep, sub = name.partition("-")
+        if head.startswith("risk_") and head[5:] in rules.SALIENT_RISKS:
+            return f"{rules.SALIENT_RISKS[head[5:]]}: {risk_label(sub)}"
+        return form_labeller(HrddForm, item_titles={"conditions": _l("Condition %(n)s")})(name)
+
+    register_labels("hrdd_assessment", _l("HRDD assessment"), hrdd_label)
+
+    def screening_label(name: str) -> str:
+        head, _sep, sub = name.partition("-")
+        key = head.removeprefix("item_")
+        title = rules.MANUAL_SCREENING_ITEMS.get(key) or CHECK_TITLES.get(key) or key
+        return f"{title}: {_l('note') if sub == 'note' else _l('decision')}"
+
+    register_labels("screening", _l("Eligibility checklist"), screening_label)
+
+    criteria = {f"mark_{c.key}": c.label for c in rules.CRITERIA}
+    register_labels(
+        "score",
+        _l("Score"),
+        lambda name: str(
+            criteria.get(name) or {"comment": _l("Comments"), "total": _l("Total")}.get(name, name)
+        ),
+    )
+    register_labels("conflict", _l("Conflict of interest"), form_labeller(ConflictForm))
+    register_labels("assignment", _l("Reviewer assignment"), lambda name: str(_l("Reviewer")))
+    register_labels("selection", _l("Selection"), lambda name: str(_l("Amount granted (EUR)")))
+    register_labels(
+        "contract",
+        _l("Agreement"),
+        form_labeller(
+            ContractForm,
+            item_titles={"conditions": _l("Condition %(n)s"), "instalments": _l("Payment %(n)s")},
+            extra={"signed_at": _l("Signature recorded")},
+        ),
+    )
+    register_labels("call", _l("Call"), form_labeller(CallForm))
+    register_labels(
+        "user",
+        _l("Account"),
+        form_labeller(UserRolesForm, extra={"organisation": _l("Organisation")}),
+    )
