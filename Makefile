@@ -21,6 +21,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/tracker db upgrade
+	$(BIN)/tracker history seal > /dev/null
 	$(BIN)/tracker demo load --if-empty
 	@$(BIN)/tracker demo accounts
 	@echo ""

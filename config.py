@@ -37,6 +37,8 @@ class Config:
     """Settings shared by every environment."""
 
     SECRET_KEY = env("SECRET_KEY")
+    # The key of the history chains' HMAC; it must not live in the database (README).
+    HISTORY_KEY = env("HISTORY_KEY")
     # None means "SQLite in the instance folder"; create_app fills it in.
     SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -96,6 +98,8 @@ class DevelopmentConfig(Config):
     def init_app(cls, app) -> None:
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
+        if not app.config.get("HISTORY_KEY"):
+            app.config["HISTORY_KEY"] = instance_secret(Path(app.instance_path), "history_key")
 
 
 class TestingConfig(Config):
@@ -103,6 +107,7 @@ class TestingConfig(Config):
 
     TESTING = True
     SECRET_KEY = "testing-only-secret"  # noqa: S105 - a fixed key only for the test suite
+    HISTORY_KEY = "testing-only-history-key"
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hashing method, fast for tests
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -124,6 +129,17 @@ class ProductionConfig(Config):
                 "TRACKER_SECRET_KEY is not set: the production configuration refuses to start "
                 "without a secret key."
             )
+        if not app.config.get("HISTORY_KEY"):
+            # A key file made earlier may be used; a new one is never generated here, as each
+            # app server would make its own and the chains would disagree.
+            path = Path(app.instance_path) / "history_key"
+            key = path.read_text().strip() if path.is_file() else ""
+            if not key:
+                raise RuntimeError(
+                    "TRACKER_HISTORY_KEY is not set (nor instance/history_key): the production "
+                    "configuration refuses to start without the key of the history chains."
+                )
+            app.config["HISTORY_KEY"] = key
 
 
 CONFIGS = {

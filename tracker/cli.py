@@ -119,23 +119,82 @@ def history():
 
 
 @history.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.File("r"),
+    default=None,
+    help="Also prove that no chain was rewritten or cut since the checkpoints in this file.",
+)
 @with_appcontext
-def verify_history_command():
-    """Recompute every proposal's hash chain; name the first broken row of each."""
-    from tracker.workflow.history import verify_chains
+def verify_history_command(checkpoint_file):
+    """Recompute every proposal's keyed hash chain; name the first broken row of each."""
+    from tracker.workflow.history import read_checkpoints, verify_chains
 
-    result = verify_chains()
+    expected = read_checkpoints(checkpoint_file) if checkpoint_file else None
+    result = verify_chains(checkpoints=expected)
     for link in result.broken:
         click.echo(
             f"BROKEN proposal {link.proposal_id}, row #{link.seq} (id {link.row_id}): {link.problem}",
             err=True,
         )
-    if result.broken:
+    for problem in result.checkpoint_problems:
+        click.echo(f"CHECKPOINT {problem}", err=True)
+    if not result.ok:
         click.echo(
-            f"{len(result.broken)} broken chain(s) among {result.proposals} proposals.", err=True
+            f"{len(result.broken)} broken chain(s) among {result.proposals} proposals"
+            + (
+                f", {len(result.checkpoint_problems)} checkpoint problem(s)"
+                if expected is not None
+                else ""
+            )
+            + ".",
+            err=True,
         )
         sys.exit(1)
-    click.echo(f"OK: {result.rows} history rows of {result.proposals} proposals verified.")
+    message = f"OK: {result.rows} history rows of {result.proposals} proposals verified"
+    if expected is not None:
+        message += f", and {result.checkpoints} checkpoint(s) hold"
+    click.echo(message + ".")
+
+
+@history.command("checkpoint")
+@click.option(
+    "--output",
+    default=None,
+    help="Append the checkpoint to this file (default: instance/history-checkpoints.jsonl); "
+    "'-' writes it to standard output, for an external log.",
+)
+@with_appcontext
+def checkpoint_history_command(output):
+    """Write the head of every chain, signed with the history key, outside the database."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from tracker.workflow.history import checkpoint_line, make_checkpoint
+
+    record = make_checkpoint()
+    line = checkpoint_line(record)
+    if output == "-":
+        click.echo(line, nl=False)
+        return
+    path = Path(output) if output else Path(current_app.instance_path) / "history-checkpoints.jsonl"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line)
+    click.echo(f"Checkpoint of {len(record['chains'])} chains appended to {path}.", err=True)
+
+
+@history.command("seal")
+@with_appcontext
+def seal_history_command():
+    """Seal, under the history key, the chains written before keyed hashes (idempotent)."""
+    from tracker.extensions import db
+    from tracker.workflow.history import seal_unkeyed_chains
+
+    sealed = seal_unkeyed_chains()
+    db.session.commit()
+    click.echo(f"{sealed} chain(s) sealed.")
 
 
 # --- demo data -------------------------------------------------------------------------------

@@ -12,12 +12,12 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.auth.models import Role
 from tracker.core.countries import EU_MEMBER_STATES, country_choices
-from tracker.core.forms import BaseForm, options
+from tracker.core.forms import BaseForm, Length, options
 
 PASSWORD_RULE = _l(
     "At least 10 characters, and not a common password or one easy to guess from your name or "

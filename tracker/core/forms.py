@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
     Field,
     FieldList,
+    Form,
     FormField,
     HiddenField,
     SelectChoice,
+    validators,
 )
 from wtforms.widgets import TextInput
 
@@ -31,17 +34,55 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class BaseForm(FlaskForm):
-    """Every form: CSRF from Flask-WTF, and surrounding white space trimmed from text."""
+class Length(validators.Length):
+    """A length limit whose message says how long the text is, so nothing is ever cut silently."""
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if issubclass(unbound_field.field_class, (FieldList, FormField)):
-                return unbound_field.bind(form=form, **options)
-            if strip not in filters:
-                unbound_field.kwargs["filters"] = [strip, *filters]
+    def __call__(self, form, field):
+        length = len(field.data or "") if isinstance(field.data, str) else 0
+        if self.max != -1 and length > self.max:
+            raise validators.ValidationError(
+                _l(
+                    "At most %(max)s characters: this has %(n)s. Shorten it by %(over)s.",
+                    max=self.max,
+                    n=length,
+                    over=length - self.max,
+                )
+            )
+        super().__call__(form, field)
+
+
+def _length_limit(unbound_field) -> int | None:
+    for validator in unbound_field.kwargs.get("validators") or []:
+        if isinstance(validator, validators.Length) and validator.max != -1:
+            return validator.max
+    return None
+
+
+class _Meta:
+    def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, (FieldList, FormField)):
             return unbound_field.bind(form=form, **options)
+        filters = unbound_field.kwargs.get("filters", [])
+        if strip not in filters:
+            unbound_field.kwargs["filters"] = [strip, *filters]
+        limit = _length_limit(unbound_field)
+        if limit:
+            # A counter beside the field (static/app.js); no maxlength, which cuts pasted text.
+            render_kw = unbound_field.kwargs.setdefault("render_kw", {})
+            render_kw.setdefault("data-maxlength", limit)
+        return unbound_field.bind(form=form, **options)
+
+
+class BaseForm(FlaskForm):
+    """Every form: CSRF from Flask-WTF, surrounding white space trimmed, length counters."""
+
+    Meta = type("Meta", (_Meta, FlaskForm.Meta), {})
+
+
+class SubForm(Form):
+    """A sub-form of a list (its CSRF token belongs to the enclosing form), with the same care."""
+
+    Meta = type("Meta", (_Meta, Form.Meta), {})
 
     def raw_inputs(self) -> dict[str, str]:
         """What the person typed, field by field (for keeping invalid values)."""

@@ -11,11 +11,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from tracker.core.countries import country_choices
 from tracker.core.forms import (
     BaseForm,
+    Length,
     LocalDateTimeField,
     LocaleNumberField,
     MoneyField,
@@ -37,12 +38,14 @@ class ProgrammeForm(BaseForm):
     first_year = WholeNumberField(
         _l("First year"), validators=[InputRequired(), NumberRange(1990, 2100)], maximum=2100
     )
-    description = TextAreaField(_l("Description"), validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
 
 
 class CallForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description for applicants"), validators=[Optional()])
+    description = TextAreaField(
+        _l("Description for applicants"), validators=[Optional(), Length(max=20000)]
+    )
     workflow_key = SelectField(
         _l("Procedure"), choices=options([(k, w.label) for k, w in WORKFLOWS.items()])
     )
@@ -109,4 +112,6 @@ class SectorForm(BaseForm):
 
 class ClauseForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    text = TextAreaField(_l("Clause text"), validators=[DataRequired()], render_kw={"rows": 14})
+    text = TextAreaField(
+        _l("Clause text"), validators=[DataRequired(), Length(max=50000)], render_kw={"rows": 14}
+    )

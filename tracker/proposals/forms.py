@@ -11,21 +11,22 @@ from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.core.countries import EU_MEMBER_STATES, country_choices, country_names
 from tracker.core.forms import (
     BaseForm,
+    Length,
     LocalDateField,
     MoneyField,
+    SubForm,
     VersionField,
     WholeNumberField,
     options,
@@ -61,7 +62,7 @@ def _text(label, maximum=LONG_TEXT, rows=5, description=None):
         label,
         validators=[Optional(), Length(max=maximum)],
         description=description,
-        render_kw={"rows": rows, "maxlength": maximum},
+        render_kw={"rows": rows},
     )
 
 
@@ -123,7 +124,7 @@ class LeadForm(SectionForm):
             raise ValidationError(_l("The registration date cannot be in the future."))
 
 
-class PartnerEntry(Form):
+class PartnerEntry(SubForm):
     """One partner (a sub-form: the CSRF token belongs to the enclosing form)."""
 
     # No Optional() here: it would stop the checks that tie a row's fields together.
@@ -263,17 +264,17 @@ class BudgetForm(SectionForm):
     )
 
 
-class StepEntry(Form):
+class StepEntry(SubForm):
     answer = TextAreaField(
         _l("Your answer"),
         validators=[Optional(), Length(max=LONG_TEXT)],
-        render_kw={"rows": 5, "maxlength": LONG_TEXT},
+        render_kw={"rows": 5},
     )
     evidence = TextAreaField(
         _l("Evidence (optional)"),
         validators=[Optional(), Length(max=2000)],
         description=_l("Documents, links, certifications or policies that show it."),
-        render_kw={"rows": 2, "maxlength": 2000},
+        render_kw={"rows": 2},
     )
 
 

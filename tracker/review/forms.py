@@ -6,19 +6,20 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from tracker.core.forms import (
     BaseForm,
+    Length,
     LocalDateField,
     MoneyField,
     PercentField,
+    SubForm,
     VersionField,
     WholeNumberField,
     options,
@@ -46,7 +47,7 @@ class TransitionForm(BaseForm):
     granted_eur = MoneyField(_l("Amount granted (EUR)"), validators=[Optional()])
 
 
-class ScreeningEntry(Form):
+class ScreeningEntry(SubForm):
     met = SelectField(_l("Decision"), choices=options(YES_NO), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
 
@@ -66,7 +67,7 @@ def screening_form(keys: list[str], formdata=None, data=None):
     return Form_(formdata=formdata, data=data)
 
 
-class RiskEntry(Form):
+class RiskEntry(SubForm):
     relevant = SelectField(
         _l("Relevant"),
         choices=options(
@@ -160,7 +161,7 @@ def score_form(formdata=None, data=None):
     return Form_(formdata=formdata, data=data)
 
 
-class InstalmentEntry(Form):
+class InstalmentEntry(SubForm):
     label = StringField(_l("Milestone"), validators=[Optional(), Length(max=200)])
     percent = PercentField(_l("Share (%)"), validators=[Optional()])
     amount = MoneyField(_l("Amount (EUR)"), validators=[Optional()])

@@ -10,3 +10,31 @@ window.addEventListener("DOMContentLoaded", function () {
   const summary = document.getElementById("form-errors");
   if (summary) { summary.focus(); }
 });
+// A character counter beside every field with a length limit (data-maxlength). Nothing is cut:
+// text over the limit is marked, and the server refuses it with a message at the field.
+window.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-maxlength]").forEach(function (field) {
+    const limit = parseInt(field.getAttribute("data-maxlength"), 10);
+    if (!limit) { return; }
+    const counter = document.createElement("div");
+    counter.className = "form-text text-end char-counter";
+    counter.id = (field.id || "field") + "-counter";
+    counter.setAttribute("aria-live", "polite");
+    field.insertAdjacentElement("afterend", counter);
+    const described = field.getAttribute("aria-describedby");
+    field.setAttribute("aria-describedby", (described ? described + " " : "") + counter.id);
+    const template = document.body.getAttribute("data-counter-text") || "%(n)s / %(max)s";
+    function update() {
+      const length = field.value.length;
+      counter.textContent = template.replace("%(n)s", length).replace("%(max)s", limit);
+      const over = length > limit;
+      counter.classList.toggle("text-danger", over);
+      counter.classList.toggle("fw-bold", over);
+      // Announce only when it matters (near or over the limit).
+      counter.setAttribute("aria-live", length > limit * 0.9 ? "polite" : "off");
+      counter.hidden = length < limit * 0.5 && field.tagName !== "TEXTAREA";
+    }
+    field.addEventListener("input", update);
+    update();
+  });
+});

@@ -32,6 +32,9 @@ class StatusChange(db.Model):
     imported: Mapped[bool] = mapped_column(default=False)
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # Fingerprint of the history key the row's HMAC was made with; NULL for the plain SHA-256
+    # rows written before keyed chains (tracker.workflow.history).
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
 
     actor: Mapped[User | None] = relationship()
 
@@ -44,3 +47,16 @@ class StatusChange(db.Model):
 
     def __repr__(self) -> str:
         return f"<StatusChange {self.proposal_id}#{self.seq} {self.from_status}->{self.to_status}>"
+
+
+class HistorySeal(db.Model):
+    """A keyed seal over the last unkeyed row of a chain written before the history key."""
+
+    __tablename__ = "history_seals"
+
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id"), primary_key=True)
+    seq: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(sa.String(64))
+    key_id: Mapped[str] = mapped_column(sa.String(16))
+    mac: Mapped[str] = mapped_column(sa.String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
