@@ -44,8 +44,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     UPLOAD_FOLDER = env("UPLOAD_FOLDER")  # None means "<instance>/uploads"
     UPLOAD_MAX_BYTES = 20 * 1024 * 1024
-    # A little above one upload, so the per-file check can answer with a clear message.
-    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    # Room for a few documents at the limit, so the per-file check can answer at the field
+    # (which file, what the limit is) with the rest of the form kept.
+    MAX_CONTENT_LENGTH = 5 * UPLOAD_MAX_BYTES + 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
 
     # Sessions live on the server (tracker.auth.models.UserSession) and end after this long

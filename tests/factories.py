@@ -21,24 +21,85 @@ from tracker.workflow.definitions import SINGLE_STAGE, TWO_STAGE
 
 PASSWORD = "a-long-test-password"
 
-# The smallest files each checker accepts.
+# The smallest files each checker accepts: real documents, as office software writes them.
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def docx_bytes() -> bytes:
+def png_bytes(size=(2, 2)) -> bytes:
+    from PIL import Image
+
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
+    Image.new("RGB", size, (10, 120, 200)).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def xlsx_bytes() -> bytes:
+def jpeg_bytes(size=(2, 2)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 10)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+PNG_BYTES = png_bytes()
+
+OOXML_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "docm": "application/vnd.ms-word.document.macroEnabled.main+xml",
+}
+
+
+def _ooxml(part: str, main_type: str, extra: dict | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            f'content-types"><Override PartName="/{part}" ContentType="{main_type}"/></Types>',
+        )
+        archive.writestr(part, "<document/>")
+        for name, content in (extra or {}).items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def docx_bytes() -> bytes:
+    return _ooxml("word/document.xml", OOXML_TYPES["docx"])
+
+
+def xlsx_bytes() -> bytes:
+    return _ooxml("xl/workbook.xml", OOXML_TYPES["xlsx"])
+
+
+def docm_bytes() -> bytes:
+    """A Word document with macros, renamed .docx."""
+    return _ooxml(
+        "word/document.xml", OOXML_TYPES["docm"], {"word/vbaProject.bin": b"\xd0\xcf\x11\xe0macro"}
+    )
+
+
+def xlsx_with_macros_bytes() -> bytes:
+    """Plain-looking content types, but a VBA project inside."""
+    return _ooxml("xl/workbook.xml", OOXML_TYPES["xlsx"], {"xl/vbaProject.bin": b"macro"})
+
+
+def odt_bytes(extra: dict | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<office:document-content/>")
+        archive.writestr("META-INF/manifest.xml", "<manifest:manifest/>")
+        for name, content in (extra or {}).items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def zip_of(files: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
     return buffer.getvalue()
 
 

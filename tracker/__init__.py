@@ -149,6 +149,10 @@ STASHABLE_ENDPOINTS = frozenset(
 )
 
 
+# Pages that take documents: a body over the request limit sends the person back to them.
+UPLOAD_ENDPOINTS = frozenset({"proposals.documents", "proposals.respond"})
+
+
 def _to_sign_in():
     """Send a signed-out visitor to sign in; what a person whose session expired had just
     posted is kept for them and given back after they sign in again."""
@@ -302,14 +306,30 @@ def _register_error_handlers(app: Flask) -> None:
             405, _lazy("Not allowed"), _lazy("This address does not take that kind of request.")
         ),
     )
-    app.register_error_handler(
+    too_large = simple(
         413,
-        simple(
-            413,
-            _lazy("File too large"),
-            _lazy("The file is larger than the 20 MB a document may have. Nothing was saved."),
-        ),
+        _lazy("File too large"),
+        _lazy("What was sent is larger than the documents may be in all. Nothing was saved."),
     )
+
+    @app.errorhandler(413)
+    def request_too_large(error):
+        # The body is not read, so the form cannot come back filled in; the page of the form
+        # does, with the limit said next to where the files are chosen.
+        db.session.rollback()
+        if request.method == "POST" and request.endpoint in UPLOAD_ENDPOINTS:
+            limit = app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)
+            flash(
+                _(
+                    "The files sent were too large together, so nothing was saved. Each "
+                    "document may have at most %(mb)s MB; send them one at a time if needed.",
+                    mb=limit,
+                ),
+                "danger",
+            )
+            return redirect(request.path, code=303)
+        return too_large(error)
+
     app.register_error_handler(
         429,
         simple(

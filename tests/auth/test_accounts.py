@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from config import ProductionConfig
+from config import DevelopmentConfig, ProductionConfig
 from tests import factories as f
 from tests.web import Web, expire_sessions, text
 from tracker import create_app
@@ -126,11 +126,23 @@ def test_production_marks_cookies_secure_and_needs_a_secret_key(monkeypatch, tmp
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match="TRACKER_SECRET_KEY"):
         create_app(ProductionConfig, {"SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with pytest.raises(RuntimeError, match="TRACKER_HISTORY_KEY"):
+        create_app(
+            ProductionConfig, {"SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+        )
     app = create_app(
-        ProductionConfig, {"SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+        ProductionConfig,
+        {"SECRET_KEY": "x" * 40, "HISTORY_KEY": "y" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"},
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+    # Browsers are told to use HTTPS only.
+    response = app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    development = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "Strict-Transport-Security" not in development.test_client().get("/login").headers
+    # Development keeps a generated history key in the instance folder, readable only there.
+    assert (tmp_path / "history_key").stat().st_mode & 0o077 == 0
 
 
 def test_changing_the_password_signs_out_other_sessions(app):

@@ -60,7 +60,8 @@ def files_on_disk(app) -> list[str]:
         (f.docx_bytes(), "plan.docx"),
         (f.xlsx_bytes(), "budget.xlsx"),
         (f.PNG_BYTES, "letter.png"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 20, "scan.JPG"),
+        (f.jpeg_bytes(), "scan.JPG"),
+        (f.odt_bytes(), "plan.odt"),
     ],
 )
 def test_accepted_types_are_stored_with_their_checksum(app, client, draft, content, filename):
@@ -84,7 +85,30 @@ def test_accepted_types_are_stored_with_their_checksum(app, client, draft, conte
         (f.PDF_BYTES, "plan.docx", "its content is PDF"),
         (b"PK\x03\x04 not really a zip", "plan.docx", "not one of the accepted types"),
         (b"", "empty.pdf", "The file is empty."),
-        (b"%PDF-" + b"0" * (1024 * 1024), "huge.pdf", "larger than 1 MB"),
+        (b"%PDF-" + b"0" * (1024 * 1024), "huge.pdf", "larger than the 1 MB a document may have"),
+        # More than the first bytes: a 3-byte "JPEG", images that do not decode.
+        (b"\xff\xd8\xff", "scan.jpg", "cannot be read"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 20, "scan.jpg", "cannot be read"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "letter.png", "cannot be read"),
+        # Polyglots: a PNG with a ZIP after its end, a PDF that is also a web page or a ZIP.
+        (f.PNG_BYTES + f.zip_of({"payload.txt": "x"}), "letter.png", "also a ZIP archive"),
+        (f.PNG_BYTES + b"trailing", "letter.png", "hidden after its end"),
+        (
+            b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>\n%%EOF\n",
+            "plan.pdf",
+            "web-page or script content",
+        ),
+        (f.PDF_BYTES + f.zip_of({"payload.txt": "x"}), "plan.pdf", "also a ZIP archive"),
+        (b"%PDF-1.4\n1 0 obj<<>>endobj\n", "plan.pdf", "lacks its header or its end marker"),
+        # Macros: a .docm renamed .docx, a VBA project hidden in an XLSX, ODF Basic macros.
+        (f.docm_bytes(), "plan.docx", "contains macros"),
+        (f.xlsx_with_macros_bytes(), "budget.xlsx", "contains macros"),
+        (f.odt_bytes({"Basic/Standard/Module1.xml": "<script/>"}), "plan.odt", "macros or scripts"),
+        (
+            f.zip_of({"[Content_Types].xml": "<Types/>", "word/document.xml": "<d/>"}),
+            "plan.docx",
+            "not a plain Word",
+        ),
     ],
 )
 def test_refused_files_leave_nothing_behind(app, client, draft, content, filename, message):
@@ -97,13 +121,34 @@ def test_refused_files_leave_nothing_behind(app, client, draft, content, filenam
     assert files_on_disk(app) == []
 
 
-def test_a_request_over_the_size_limit_gets_a_clear_page(app, client, draft):
+def test_a_request_over_the_size_limit_comes_back_to_the_form(app, client, draft):
     web = Web(client)
     web.login("anna@company.lu")
     response = upload(web, draft, b"%PDF-" + b"0" * (3 * 1024 * 1024), "huge.pdf", app=app)
-    assert response.status_code == 413
-    assert "File too large" in text(response)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/proposals/{draft}/documents")
+    page = text(web.get(response.headers["Location"]))
+    assert "Each document may have at most 1 MB" in page
     assert stored(app, draft) == []
+
+
+def test_a_file_over_the_limit_is_named_at_its_field_and_the_rest_is_kept(app, client, draft):
+    web = Web(client)
+    web.login("anna@company.lu")
+    response = upload(
+        web,
+        draft,
+        b"%PDF-" + b"0" * (1024 * 1024 + 10),
+        "annual-report.pdf",
+        kind="budget_sheet",
+        app=app,
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert "“annual-report.pdf” is larger than the 1 MB a document may have." in page
+    assert 'id="file-error"' in page  # next to the file field, for screen readers too
+    assert '<option selected value="budget_sheet">' in page  # the kind chosen is kept
+    assert stored(app, draft) == [] and files_on_disk(app) == []
 
 
 def test_downloads_are_attachments_for_those_who_may_see_the_proposal(app, client, draft):

@@ -257,3 +257,37 @@ class ReferenceCounter(db.Model):
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last_value: Mapped[int] = mapped_column(default=0)
+
+
+class SubmissionStage(RichEnum):
+    concept = "concept"
+    full = "full"
+
+    __titles__ = {"concept": _l("Concept note"), "full": _l("Full proposal")}
+
+
+class Submission(db.Model):
+    """Exactly what was submitted at one stage, kept as it was: its content and its checksum.
+
+    In a two-stage call the concept note's receipt stays valid after the full proposal is
+    submitted; staff can read each version and what changed between them.
+    """
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    stage: Mapped[SubmissionStage] = mapped_column(enum_column(SubmissionStage, "submission_stage"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    content: Mapped[dict] = mapped_column(sa.JSON)
+
+    submitted_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "number", name="uq_submissions_proposal_number"),
+    )

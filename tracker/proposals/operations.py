@@ -25,6 +25,8 @@ from tracker.proposals.models import (
     Proposal,
     ReferenceCounter,
     SelfAssessmentAnswer,
+    Submission,
+    SubmissionStage,
 )
 from tracker.proposals.storage import delete_stored, safe_filename, store_upload
 from tracker.workflow.operations import (
@@ -463,12 +465,48 @@ def submission_content(proposal: Proposal) -> dict:
     return content
 
 
-def submission_checksum(proposal: Proposal) -> str:
-    """SHA-256 of the canonical JSON of the submitted content."""
-    payload = json.dumps(
-        submission_content(proposal), sort_keys=True, separators=(",", ":"), default=str
-    )
+def content_checksum(content: dict) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces) of submitted content."""
+    payload = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def submission_checksum(proposal: Proposal) -> str:
+    """SHA-256 of the canonical JSON of the content as it stands."""
+    return content_checksum(submission_content(proposal))
+
+
+def keep_submission(proposal: Proposal, stage: SubmissionStage, actor, at) -> Submission:
+    """Keep what is submitted now, as it is, with its checksum (the receipt quotes it)."""
+    content = json.loads(json.dumps(submission_content(proposal), default=str))
+    number = (
+        db.session.scalar(
+            sa.select(sa.func.max(Submission.number)).where(Submission.proposal_id == proposal.id)
+        )
+        or 0
+    ) + 1
+    submission = Submission(
+        proposal_id=proposal.id,
+        number=number,
+        stage=stage,
+        submitted_at=at,
+        submitted_by_id=getattr(actor, "id", None),
+        checksum=content_checksum(content),
+        content=content,
+    )
+    db.session.add(submission)
+    proposal.submission_checksum = submission.checksum
+    return submission
+
+
+def submissions_of(proposal: Proposal) -> list[Submission]:
+    return list(
+        db.session.scalars(
+            sa.select(Submission)
+            .where(Submission.proposal_id == proposal.id)
+            .order_by(Submission.number)
+        )
+    )
 
 
 def next_reference(proposal: Proposal, at: datetime) -> str:
@@ -537,9 +575,10 @@ guard("proposal_complete")(_section_guard(sections.FULL))
 @effect("submit")
 def _on_submit(context: TransitionContext) -> None:
     proposal = context.proposal
+    stage = SubmissionStage.concept if context.workflow.two_stage else SubmissionStage.full
     proposal.reference = next_reference(proposal, context.now)
     proposal.submitted_at = context.now
-    proposal.submission_checksum = submission_checksum(proposal)
+    keep_submission(proposal, stage, context.actor, context.now)
     proposal.unsaved_inputs = {}
 
 
@@ -547,5 +586,44 @@ def _on_submit(context: TransitionContext) -> None:
 def _on_submit_full(context: TransitionContext) -> None:
     proposal = context.proposal
     proposal.full_submitted_at = context.now
-    proposal.submission_checksum = submission_checksum(proposal)
+    keep_submission(proposal, SubmissionStage.full, context.actor, context.now)
     proposal.unsaved_inputs = {}
+
+
+def flatten_content(content: dict) -> dict[str, str]:
+    """Submitted content as ``{label: text}`` in the order of the form, for reading and diffs."""
+    labels = {**sections.LEAD_LABELS, **sections.PROJECT_LABELS, **sections.BUDGET_LABELS}
+    flat: dict[str, str] = {}
+    for name in LEAD_FIELDS + PROJECT_FIELDS + BUDGET_FIELDS:
+        value = content.get(name)
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        flat[str(labels.get(name, name))] = str(value)
+    for index, partner in enumerate(content.get("partners") or [], start=1):
+        flat[str(_("Partner %(n)s", n=index))] = (
+            f"{partner.get('name')} ({partner.get('country')}, {partner.get('kind')}, "
+            f"{_('local partner') if partner.get('local') else _('associated EU partner')})"
+            + (f": {partner['role']}" if partner.get("role") else "")
+        )
+    for step, answer in sorted((content.get("self_assessment") or {}).items()):
+        title = sections.HRDD_STEPS.get(int(step), ("", ""))[0]
+        flat[f"{_('HRDD step %(n)s', n=step)}: {title}"] = answer.get("answer", "")
+        if answer.get("evidence"):
+            flat[f"{_('HRDD step %(n)s', n=step)}: {_('evidence')}"] = answer["evidence"]
+    for kind, filename, sha in content.get("documents") or []:
+        flat[f"{_('Document')}: {filename}"] = f"{kind}, SHA-256 {sha}"
+    declarations = content.get("declarations") or {}
+    if declarations:
+        flat[str(_("Declarations"))] = ", ".join(
+            f"{k}: {_('yes') if v else _('no')}" for k, v in sorted(declarations.items())
+        )
+    return flat
+
+
+def content_changes(before: dict, after: dict) -> list[tuple[str, str | None, str | None]]:
+    """What changed from one submitted version to the next: ``(label, before, after)``."""
+    old, new = flatten_content(before), flatten_content(after)
+    keys = list(old) + [k for k in new if k not in old]
+    return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]

@@ -500,7 +500,29 @@ def receipt(proposal_id: int):
     if proposal.submitted_at is None:
         abort(404)
     documents = [a for a in proposal.attachments if a.status_change_id is None]
-    return render_template("proposals/receipt.html", proposal=proposal, documents=documents)
+    return render_template(
+        "proposals/receipt.html",
+        proposal=proposal,
+        documents=documents,
+        submissions=ops.submissions_of(proposal),
+    )
+
+
+@bp.get("/proposals/<int:proposal_id>/submissions/<int:number>")
+@applicant_required
+def submission(proposal_id: int, number: int):
+    """Exactly what was submitted at one stage, as the applicant sent it."""
+    proposal = load_own_proposal(proposal_id)
+    kept = next((s for s in ops.submissions_of(proposal) if s.number == number), None)
+    if kept is None:
+        abort(404)
+    return render_template(
+        "proposals/submission.html",
+        proposal=proposal,
+        submission=kept,
+        content=ops.flatten_content(kept.content),
+        back=url_for("proposals.receipt", proposal_id=proposal.id),
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")

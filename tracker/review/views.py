@@ -26,6 +26,7 @@ from tracker.extensions import db
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
 from tracker.proposals import sections
 from tracker.proposals.models import Proposal
+from tracker.proposals.operations import submissions_of
 from tracker.review import exports, rules
 from tracker.review import operations as ops
 from tracker.review import queue as queue_ops
@@ -194,6 +195,7 @@ def _render_proposal(
         "is_assigned": any(a.reviewer_id == current_user.id for a in assignments),
         "stale": stale or [],
         "changes": entries_for_proposal(proposal.id, limit=50),
+        "submissions": submissions_of(proposal),
     }
     if context["checklist"] is not None:
         if screening is not None:
@@ -293,6 +295,29 @@ def _refused_transition(proposal, key, form, back_to_selection, *, stale=None, s
     if back_to_selection:
         return _render_selection(proposal.call, failed=(proposal.id, key, form), status=status)
     return _render_proposal(proposal, failed_transition=(key, form), stale=stale, status=status)
+
+
+@bp.get("/proposals/<int:proposal_id>/submissions/<int:number>")
+@roles_required(*STAFF)
+def submission(proposal_id: int, number: int):
+    """A submitted version as it was sent, and what changed from the version before it."""
+    from tracker.proposals import operations as proposal_ops
+
+    proposal = load_for_staff(proposal_id)
+    kept = proposal_ops.submissions_of(proposal)
+    current = next((s for s in kept if s.number == number), None)
+    if current is None:
+        abort(404)
+    earlier = next((s for s in reversed(kept) if s.number < number), None)
+    return render_template(
+        "proposals/submission.html",
+        proposal=proposal,
+        submission=current,
+        content=proposal_ops.flatten_content(current.content),
+        earlier=earlier,
+        changes=proposal_ops.content_changes(earlier.content, current.content) if earlier else None,
+        back=url_for("review.proposal", proposal_id=proposal.id),
+    )
 
 
 # --- screening -------------------------------------------------------------------------------

@@ -38,3 +38,32 @@ window.addEventListener("DOMContentLoaded", function () {
     update();
   });
 });
+// Files over the size limit are named next to the field before anything is sent.
+window.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    const limit = parseInt(input.getAttribute("data-max-bytes"), 10);
+    const note = document.createElement("div");
+    note.className = "invalid-feedback d-block";
+    note.id = input.id + "-size";
+    note.setAttribute("role", "alert");
+    input.insertAdjacentElement("afterend", note);
+    const template = document.body.getAttribute("data-file-too-large") || "%(name)s is larger than %(mb)s MB.";
+    input.addEventListener("change", function () {
+      const big = Array.from(input.files || []).filter(function (file) { return file.size > limit; });
+      const message = big.map(function (file) {
+        return template.replace("%(name)s", "“" + file.name + "”").replace("%(mb)s", Math.floor(limit / 1048576));
+      }).join(" ");
+      note.textContent = message;
+      input.setCustomValidity(message);
+      input.classList.toggle("is-invalid", big.length > 0);
+    });
+  });
+});
+document.addEventListener("submit", function (event) {
+  const tooLarge = Array.from(event.target.querySelectorAll("input[type=file][data-max-bytes]"))
+    .find(function (input) { return input.validationMessage; });
+  if (tooLarge) {
+    event.preventDefault();
+    tooLarge.focus();
+  }
+});
