@@ -203,6 +203,7 @@ def changes_since(
     seen_version: int | None,
     *,
     object_type: str | None = None,
+    object_id=None,
     form=None,
     posted=None,
 ) -> list[StaleRow]:
@@ -218,7 +219,9 @@ def changes_since(
     for entry in entries:
         title = object_title(entry.object_type)
         for change in shown_changes(entry):
-            same = entry.object_type == object_type
+            same = entry.object_type == object_type and (
+                object_id is None or entry.object_id == str(object_id)
+            )
             label = change.label if same else f"{title}: {change.label}"
             rows[(entry.object_type, change.field)] = StaleRow(
                 label=label,

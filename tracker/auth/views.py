@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from tracker.audit.operations import entries_for_object
 from tracker.auth import operations as ops
 from tracker.auth.forms import (
     AcceptInvitationForm,
@@ -91,8 +92,11 @@ def logout():
     if current_user.is_authenticated:
         ops.end_session(current_user.current_session)
         db.session.commit()
+    stash = session.get(STASH_KEY)  # a kept form waits for its owner, whoever signs in next
     logout_user()
     session.clear()
+    if stash:
+        session[STASH_KEY] = stash
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -353,4 +357,10 @@ def edit_user(user_id: int):
     organisation = (
         db.session.get(Organisation, user.organisation_id) if user.organisation_id else None
     )
-    return render_template("auth/user_edit.html", form=form, user=user, organisation=organisation)
+    return render_template(
+        "auth/user_edit.html",
+        form=form,
+        user=user,
+        organisation=organisation,
+        changes=entries_for_object("user", user.id),
+    )

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from tracker.audit.operations import entries_for_object
 from tracker.auth.models import Role
 from tracker.core.countries import oecd_dac_recipients
 from tracker.core.web import get_or_404, roles_required
@@ -117,7 +118,13 @@ def edit_call(programme_id: int | None = None, call_id: int | None = None):
             db.session.commit()
             flash(_("Call saved."), "success")
             return redirect(url_for("programmes.show_programme", programme_id=programme.id))
-    return render_template("programmes/call_form.html", form=form, call=call, programme=programme)
+    return render_template(
+        "programmes/call_form.html",
+        form=form,
+        call=call,
+        programme=programme,
+        changes=entries_for_object("call", call.id) if call else [],
+    )
 
 
 @bp.route("/admin/sectors", methods=["GET", "POST"])

@@ -645,6 +645,15 @@ def prepare_contract(proposal: Proposal) -> Contract:
             i.amount_eur for i in contract.instalments
         )
     db.session.add(contract)
+    db.session.flush()
+    record_change(
+        "contract",
+        contract.id,
+        actor=None,
+        before=None,
+        after=contract_snapshot(contract),
+        proposal=proposal,
+    )
     return contract
 
 

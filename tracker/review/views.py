@@ -535,7 +535,9 @@ def score(proposal_id: int):
                 db.session.rollback()
                 flash(error.message, "danger")
                 status = 409 if isinstance(error, WorkflowError) else 422
-                stale = _stale_rows(proposal, error, "score", form)
+                stale = _stale_rows(
+                    proposal, error, "score", form, object_id=mine.id if mine else "none"
+                )
             else:
                 db.session.commit()
                 flash(_("Your score is recorded."), "success")
@@ -560,12 +562,17 @@ def score(proposal_id: int):
     ), status
 
 
-def _stale_rows(proposal: Proposal, error, object_type: str, form) -> list:
+def _stale_rows(proposal: Proposal, error, object_type: str, form, object_id=None) -> list:
     """After a stale refusal: what others saved since the page was opened, beside what was typed."""
     if not isinstance(error, StaleProposal):
         return []
     return changes_since(
-        proposal.id, error.seen_version, object_type=object_type, form=form, posted=request.form
+        proposal.id,
+        error.seen_version,
+        object_type=object_type,
+        object_id=object_id,
+        form=form,
+        posted=request.form,
     )
 
 
