@@ -255,3 +255,27 @@ def test_score_marks(app):
         refused_at_field(response, bad)
     with app.app_context():
         assert sorted(db.session.scalars(sa.select(Score.total))) == before
+
+
+def test_dates_are_read_day_first_and_a_future_registration_is_refused(app, draft):
+    from datetime import date, timedelta
+
+    web = signed_in(app, "anna@company.lu")
+    url = f"/proposals/{draft}/sections/lead"
+    saved = web.post(
+        url, {"version": current_version(app, draft), "lead_registration_date": "3/2/2015"}
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        assert db.session.get(Proposal, draft).lead_registration_date == date(2015, 2, 3)
+    for typed, message in (
+        ((date.today() + timedelta(days=2)).isoformat(), "cannot be in the future"),
+        ("11/23/2015", "day, month and year"),
+    ):
+        refused = web.post(
+            url, {"version": current_version(app, draft), "lead_registration_date": typed}
+        )
+        assert refused.status_code == 422
+        assert message in text(refused)
+        with app.app_context():
+            assert db.session.get(Proposal, draft).lead_registration_date == date(2015, 2, 3)

@@ -120,3 +120,28 @@ def test_administrators_add_a_person_to_an_organisation_chosen_by_number(app):
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "new@acme.lu"))
         assert user.organisation_id == ids[1]
+
+
+def test_registrations_and_password_changes_are_limited(app, make_app):
+    limited = make_app(
+        RATELIMIT_ENABLED=True, REGISTER_RATE_LIMIT="2 per minute", LOGIN_RATE_LIMIT="2 per minute"
+    )
+    web = Web(limited.test_client())
+    statuses = [
+        web.post(
+            "/register", {**REGISTRATION, "email": f"a{n}@x.lu", "password": "x", "confirm": "x"}
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [200, 200, 429, 429]
+    with app.app_context():
+        f.applicant("bob@other.lu", "Other S.A.")
+        db.session.commit()
+    bob = Web(make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute").test_client())
+    bob.login("bob@other.lu")
+    wrong = {
+        "current_password": "not it",
+        "password": "tide lantern copper",
+        "confirm": "tide lantern copper",
+    }
+    assert [bob.post("/account/password", wrong).status_code for _ in range(3)] == [200, 200, 429]
