@@ -82,6 +82,8 @@ class Config:
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "tracker@localhost")
 
     HSTS_SECONDS = 0  # production sends Strict-Transport-Security
+    # A folder of the installation's own workflow files (YAML, see docs/workflows.md).
+    WORKFLOWS_DIR = env("WORKFLOWS_DIR")
     QUEUE_PAGE_SIZE = 25
     INVITATION_DAYS = 14
 

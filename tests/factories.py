@@ -15,9 +15,10 @@ from tracker.core.countries import oecd_dac_recipients
 from tracker.core.time import utcnow
 from tracker.extensions import db
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion, Programme, Sector
+from tracker.programmes.rubrics import ensure_rubric
 from tracker.proposals import operations as proposal_ops
 from tracker.proposals.models import AttachmentKind, PartnerKind, ProjectType, Proposal
-from tracker.workflow.definitions import SINGLE_STAGE, TWO_STAGE
+from tracker.workflow.definitions import BPF_SINGLE_STAGE, BPF_TWO_STAGE
 
 PASSWORD = "a-long-test-password"
 
@@ -132,7 +133,7 @@ def call(
     item = Call(
         programme=programme(code),
         title=title or f"Call {db.session.scalar(sa.select(sa.func.count(Call.id))) + 1}",
-        workflow_key=(TWO_STAGE if two_stage else SINGLE_STAGE).key,
+        workflow_key=BPF_TWO_STAGE if two_stage else BPF_SINGLE_STAGE,
         opens_at=now + timedelta(days=opens_in_days),
         closes_at=now + timedelta(days=closes_in_days),
         full_proposal_closes_at=now + timedelta(days=full_closes_in_days) if two_stage else None,
@@ -141,6 +142,7 @@ def call(
         **settings,
     )
     db.session.add(item)
+    ensure_rubric(item)
     db.session.flush()
     return item
 
@@ -263,7 +265,7 @@ def fill(
         proposal_ops.save_section(proposal, "partners", {"partners": PARTNERS}, owner)
     if "project" in sections:
         values = project_values()
-        if proposal.status == "draft" and proposal.call.workflow_key == TWO_STAGE.key:
+        if proposal.status == "draft" and proposal.call.workflow_key == BPF_TWO_STAGE:
             values = {
                 k: values[k]
                 for k in ("title", "summary", "project_type", "sector_id", "target_countries")
@@ -363,7 +365,14 @@ def score(proposal: Proposal, reviewer: User, mark: int = 7) -> None:
         review_ops.assign_reviewer(proposal, reviewer, reviewer)
     if review_ops.conflict_of(proposal, reviewer) is None:
         review_ops.declare_conflict(proposal, reviewer, False)
-    review_ops.submit_score(proposal, reviewer, {c.key: mark for c in review_rules.CRITERIA})
+    from tracker.programmes.rubrics import rubric_for
+
+    criteria = rubric_for(proposal.call).criteria
+    review_ops.submit_score(
+        proposal,
+        reviewer,
+        {c.key: max(min(mark, c.scale_max), c.scale_min) for c in criteria},
+    )
 
 
 def complete_contract(proposal: Proposal, reviewer: User) -> None:
@@ -455,12 +464,23 @@ def path_to(state: str, two_stage: bool) -> list[tuple[str, str]]:
     return paths[state]
 
 
-INPUTS = {"select": {"granted_eur": "150000.00"}}
+def inputs_for(proposal: Proposal, key: str) -> dict:
+    """What a transition's form would carry: an amount, a new deadline."""
+    from tracker.workflow.operations import workflow_for
+
+    transition = workflow_for(proposal).transitions.get(key)
+    wanted = transition.inputs if transition else ()
+    data = {}
+    if "granted_eur" in wanted:
+        data["granted_eur"] = Decimal("150000.00")
+    if "deadline" in wanted:
+        data["deadline"] = utcnow() + timedelta(days=400)  # after every deadline of a test call
+    return data
 
 
 def take(proposal: Proposal, key: str, actor: User):
     return perform_transition(
-        proposal, key, actor, comment=f"Because of {key}.", data=INPUTS.get(key, {})
+        proposal, key, actor, comment=f"Because of {key}.", data=inputs_for(proposal, key)
     )
 
 
@@ -470,7 +490,7 @@ def bring_to(state: str, call_: Call, owner: User, people: dict[str, User]) -> P
         proposal = fill(draft(call_, owner), owner)
     else:
         proposal = submitted(call_, owner)
-        for key, role in path_to(state, call_.workflow_key == TWO_STAGE.key):
+        for key, role in path_to(state, call_.workflow_key == BPF_TWO_STAGE):
             prepare_for(proposal, people)
             take(proposal, key, owner if role == "owner" else people[role])
     prepare_for(proposal, people)

@@ -73,6 +73,7 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     _register_request_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
+    _load_workflows(app)
     _load_rules()
     from tracker.audit.labels import register_all
 
@@ -219,10 +220,26 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _load_rules() -> None:
-    """Import the modules that register workflow guards, effects and listeners."""
-    import tracker.notifications.operations
-    import tracker.proposals.operations
-    import tracker.review.guards  # noqa: F401
+    """The workflows' guards, effects and listeners (registered in tracker.workflow.builtins)."""
+    from tracker.workflow.builtins import register_all
+
+    register_all()
+
+
+def _load_workflows(app: Flask) -> None:
+    """The shipped workflows and the installation's own (TRACKER_WORKFLOWS_DIR)."""
+    from flask_babel import get_locale
+
+    from tracker.workflow import definitions
+
+    def language() -> str:
+        if not has_request_context():
+            return "en"
+        locale = get_locale()
+        return locale.language if locale else "en"
+
+    definitions.set_language(language)
+    definitions.load_registry(app.config.get("WORKFLOWS_DIR"))
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -14,7 +14,8 @@ from tracker.core.time import utcnow
 from tracker.extensions import db
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion, Programme, Sector
 from tracker.programmes.operations import ensure_built_in_sectors
-from tracker.workflow.definitions import TWO_STAGE
+from tracker.programmes.rubrics import ensure_rubric
+from tracker.workflow.definitions import BPF_TWO_STAGE
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed by make run; demo accounts only
 DEMO_ORGANISATION = "Demo Solutions S.à r.l."
@@ -75,7 +76,7 @@ def load_demo(with_history: bool = True) -> list[tuple[str, str]]:
         programme=programme,
         title=f"BPF call {now.year}-2 (concept notes)",
         description="Concept notes for partnerships serving one of the 17 Sustainable Development Goals.",
-        workflow_key=TWO_STAGE.key,
+        workflow_key=BPF_TWO_STAGE,
         opens_at=now - timedelta(days=30),
         closes_at=now + timedelta(days=60),
         full_proposal_closes_at=now + timedelta(days=150),
@@ -87,6 +88,7 @@ def load_demo(with_history: bool = True) -> list[tuple[str, str]]:
         sectors=sectors,
     )
     db.session.add(open_call)
+    ensure_rubric(open_call)
     if db.session.scalar(sa.select(ClauseVersion.id).limit(1)) is None:
         db.session.add_all(
             [

@@ -11,6 +11,7 @@ from tests import factories as f
 from tests.browser.conftest import SCREENSHOTS, no_horizontal_overflow, sign_in, sign_out
 from tracker.demo import DEMO_PASSWORD, load_demo
 from tracker.extensions import db
+from tracker.programmes.rubrics import DEFAULT_CRITERIA
 from tracker.proposals.models import Proposal
 from tracker.review import rules
 from tracker.workflow.history import verify_chains
@@ -114,8 +115,8 @@ def test_from_submitted_to_signed_agreement(page, live_server, app, submitted_by
         page.get_by_role("button", name="Declare").click()
         page.get_by_text("Your declaration is recorded.").wait_for()
         page.get_by_role("link", name="Score this proposal").click()
-        for criterion in rules.CRITERIA:
-            page.locator(f"#mark_{criterion.key}").fill(mark)
+        for key, _title, _guidance, _weight in DEFAULT_CRITERIA:
+            page.locator(f"#mark_{key}").fill(mark)
         page.get_by_label("Comments").fill("Solid partnership.")
         page.get_by_role("button", name="Record my score").click()
         page.get_by_text("Your score is recorded.").wait_for()

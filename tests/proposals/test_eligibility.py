@@ -24,6 +24,7 @@ def call(**overrides):
         "turnover_base": TurnoverBase.requested,
         "partner_countries": ["VN", "SN"],
         "sectors": [],
+        "rate_by_income_group": {},
     }
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -43,10 +44,13 @@ def proposal(**overrides):
         "own_contribution_eur": Decimal("150000.00"),
         "other_funding_eur": None,
         "partners": [SimpleNamespace(name="P", country="VN", is_local=True)],
+        "partner_country": "VN",
         "sector": SimpleNamespace(id=1, label="ICT"),
     }
     values.update(overrides)
-    return SimpleNamespace(**values)
+    item = SimpleNamespace(**values)
+    item.local_partner = next((p for p in item.partners if p.is_local), None)
+    return item
 
 
 def outcome(checks, key):

@@ -20,7 +20,7 @@ from tests import factories as f
 from tracker.extensions import db
 from tracker.review import operations as review_ops
 from tracker.review.models import ClauseDecision
-from tracker.workflow.definitions import WORKFLOWS
+from tracker.workflow.definitions import get_workflow, workflows
 from tracker.workflow.models import StatusChange
 from tracker.workflow.operations import WorkflowError, options_for, perform_transition
 
@@ -47,11 +47,11 @@ def machine_for(people, calls):
             call = calls[two_stage]
             self.proposal = f.submitted(call, people["owner"])
             db.session.commit()
-            self.workflow = WORKFLOWS[call.workflow_key]
+            self.workflow = get_workflow(call.workflow_key)
             self.terminal_seen = None
 
         @rule(
-            key=st.sampled_from(sorted({k for w in WORKFLOWS.values() for k in w.transitions})),
+            key=st.sampled_from(sorted({k for w in workflows().values() for k in w.transitions})),
             role=st.sampled_from(ROLES),
             reason=st.sampled_from(["", "Because."]),
             amount=st.sampled_from(["100000.00", "150000.00", "999999.00", "", "abc"]),

@@ -13,11 +13,13 @@ from tests import factories as f
 from tracker.extensions import db
 from tracker.workflow.definitions import (
     ADMIN,
+    BPF_SINGLE_STAGE,
+    BPF_TWO_STAGE,
     RETURN_FROM_REJECTION,
     RETURN_TO_PREVIOUS,
-    SINGLE_STAGE,
-    TWO_STAGE,
-    WORKFLOWS,
+    SAME_STATE,
+    get_workflow,
+    workflows,
 )
 from tracker.workflow.models import StatusChange
 from tracker.workflow.operations import GUARDS, TransitionNotAllowed, WorkflowError
@@ -32,7 +34,7 @@ def allowed(transition, actor: str) -> bool:
 
 
 def cases():
-    for workflow in (SINGLE_STAGE, TWO_STAGE):
+    for workflow in (get_workflow(BPF_SINGLE_STAGE), get_workflow(BPF_TWO_STAGE)):
         for transition in workflow.transitions.values():
             for source in sorted(transition.sources):
                 yield pytest.param(
@@ -47,12 +49,13 @@ def test_definitions_are_consistent():
     import tracker.proposals.operations
     import tracker.review.guards  # noqa: F401 - registers the guards
 
-    for workflow in WORKFLOWS.values():
+    for workflow in workflows().values():
         for transition in workflow.transitions.values():
             assert transition.sources <= set(workflow.states), transition.key
             assert transition.target in set(workflow.states) | {
                 RETURN_TO_PREVIOUS,
                 RETURN_FROM_REJECTION,
+                SAME_STATE,
             }
             for name in transition.guards:
                 assert name in GUARDS, f"guard {name} of {transition.key} is not registered"
@@ -61,10 +64,10 @@ def test_definitions_are_consistent():
             ways_out = workflow.transitions_from(state.key)
             if state.terminal:
                 assert [t.key for t in ways_out] in ([], ["reopen"])
-            elif state.key != "contracted":  # implementation and closure are later stages
+            else:
                 assert ways_out, f"{state.key} has no way out"
         withdraw = workflow.transitions["withdraw"]
-        assert "contracting" not in withdraw.sources and "contracted" not in withdraw.sources
+        assert not withdraw.sources & (workflow.group("contracting") | workflow.group("contracted"))
 
 
 def snapshot(proposal):
@@ -79,12 +82,13 @@ def test_transition_table(ctx, workflow_key, key, source):
     people = f.team()
     owner = f.applicant()
     people["owner"] = owner
-    call = f.call(two_stage=workflow_key == TWO_STAGE.key)
-    workflow = WORKFLOWS[workflow_key]
+    call = f.call(two_stage=workflow_key == BPF_TWO_STAGE)
+    workflow = get_workflow(workflow_key)
     transition = workflow.transitions[key]
     expected_target = {
         RETURN_TO_PREVIOUS: "screening",  # the path into info_requested comes from screening
         RETURN_FROM_REJECTION: "screening",  # and the path into rejected, too
+        SAME_STATE: source,  # an extension of the deadline stays where it is
     }.get(transition.target, transition.target)
 
     # Refused for every role that may not take it, and nothing is written.
@@ -135,7 +139,7 @@ def test_transition_table(ctx, workflow_key, key, source):
         ("hrdd_review", "clear_hrdd", "refused", "The clause is refused"),
         ("hrdd_review", "clear_hrdd", "unassessed", "has not been started"),
         ("evaluation", "complete_evaluation", "one_score", "At least 2 scores"),
-        ("evaluation", "complete_evaluation", "divergent", "a third reviewer must score"),
+        ("evaluation", "complete_evaluation", "divergent", "one more reviewer must score"),
         ("selection", "select", "over_ceiling", "At most"),
         ("contracting", "sign_contract", "no_dates", "signature date"),
     ],
@@ -168,9 +172,9 @@ def test_guards_refuse_with_a_reason_and_write_nothing(ctx, state, key, setup, m
     actor = (
         owner
         if key == "submit"
-        else people[next(iter(WORKFLOWS[call.workflow_key].transitions[key].roles))]
+        else people[next(iter(get_workflow(call.workflow_key).transitions[key].roles))]
     )
-    data = {"granted_eur": "250000.00"} if setup == "over_ceiling" else f.INPUTS.get(key, {})
+    data = {"granted_eur": "250000.00"} if setup == "over_ceiling" else f.inputs_for(proposal, key)
     with pytest.raises(WorkflowError) as refused:
         from tracker.workflow.operations import perform_transition
 

@@ -14,7 +14,8 @@ from tracker.core.forms import form_labeller
 def register_all() -> None:
     """Called once by ``create_app``."""
     from tracker.auth.forms import UserRolesForm
-    from tracker.programmes.forms import CallForm
+    from tracker.programmes.forms import BatchForm, CallForm, RubricForm
+    from tracker.programmes.rubrics import DEFAULT_CRITERIA
     from tracker.proposals import forms as proposal_forms
     from tracker.proposals.eligibility import CHECK_TITLES
     from tracker.proposals.sections import SECTIONS
@@ -60,13 +61,26 @@ def register_all() -> None:
 
     register_labels("screening", _l("Eligibility checklist"), screening_label)
 
-    criteria = {f"mark_{c.key}": c.label for c in rules.CRITERIA}
+    criteria = {f"mark_{key}": title for key, title, _guidance, _weight in DEFAULT_CRITERIA}
+
+    def score_label(name: str) -> str:
+        if name in criteria:
+            return criteria[name]
+        if name.startswith("mark_"):  # a criterion of a call's own rubric
+            return name.removeprefix("mark_").replace("_", " ").capitalize()
+        return str({"comment": _l("Comments"), "total": _l("Total")}.get(name, name))
+
+    register_labels("score", _l("Score"), score_label)
     register_labels(
-        "score",
-        _l("Score"),
-        lambda name: str(
-            criteria.get(name) or {"comment": _l("Comments"), "total": _l("Total")}.get(name, name)
-        ),
+        "rubric",
+        _l("Scoring rubric"),
+        form_labeller(RubricForm, item_titles={"criteria": _l("Criterion %(n)s")}),
+    )
+    register_labels("batch", _l("Review batch"), form_labeller(BatchForm))
+    register_labels(
+        "deadline",
+        _l("Deadline"),
+        lambda name: str(_l("Deadline extended to")),
     )
     register_labels("conflict", _l("Conflict of interest"), form_labeller(ConflictForm))
     register_labels("assignment", _l("Reviewer assignment"), lambda name: str(_l("Reviewer")))

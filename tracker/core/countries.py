@@ -76,17 +76,35 @@ def is_country(code: str | None) -> bool:
     return bool(code) and code.upper() in country_names()
 
 
+INCOME_GROUPS = ("ldc", "other_lic", "lmic", "umic")
+
+
 @cache
-def oecd_dac_recipients() -> tuple[str, ...]:
-    """The OECD-DAC list of ODA recipients shipped with the package."""
+def dac_income_groups() -> dict[str, str]:
+    """Each country of the OECD-DAC list with its income group (``ldc``, ``other_lic``,
+    ``lmic`` or ``umic``), from the data file shipped with the package."""
     text = resources.files("tracker.data").joinpath("oecd_dac_recipients.txt").read_text()
-    codes = [
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    ]
-    unknown = [code for code in codes if code not in country_names()]
+    groups: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("## "):
+            current = line[3:].split(":", 1)[0].strip()
+            if current not in INCOME_GROUPS:  # pragma: no cover - guards the data file
+                raise ValueError(f"unknown income group {current!r} in the OECD-DAC list")
+        elif line and not line.startswith("#"):
+            if current is None:  # pragma: no cover - guards the data file
+                raise ValueError(f"{line} comes before any income group in the OECD-DAC list")
+            groups[line] = current
+    unknown = [code for code in groups if code not in country_names()]
     if unknown:  # pragma: no cover - guards the data file
         raise ValueError(f"unknown codes in the OECD-DAC list: {unknown}")
-    return tuple(codes)
+    return groups
+
+
+def oecd_dac_recipients() -> tuple[str, ...]:
+    """The OECD-DAC list of ODA recipients shipped with the package."""
+    return tuple(dac_income_groups())
 
 
 def country_choices(codes=None) -> list[tuple[str, str]]:

@@ -60,8 +60,8 @@ def state_label(key: str, applicant: bool = False) -> str:
     if state is None:
         return key
     if applicant and state.applicant_label:
-        return _(state.applicant_label)
-    return _(state.label)
+        return str(state.applicant_label)
+    return str(state.label)
 
 
 def state_badge(key: str, applicant: bool = False) -> Markup:
@@ -105,7 +105,14 @@ def register(app: Flask) -> None:
     )
     from tracker.audit.operations import object_title, shown_changes
 
+    def workflow_label(key: str) -> str:
+        from tracker.workflow.definitions import workflows
+
+        workflow = workflows().get(key)
+        return str(workflow.label) if workflow else key
+
     app.jinja_env.globals.update(
+        workflow_label=workflow_label,
         audit_changes=shown_changes,
         audit_title=object_title,
         url_with=url_with,

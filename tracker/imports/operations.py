@@ -27,7 +27,12 @@ from tracker.programmes.models import Call, Programme, Sector
 from tracker.programmes.operations import find_sector
 from tracker.proposals.models import Partner, PartnerKind, Proposal
 from tracker.review.models import HrddAssessment, RiskCategory
-from tracker.workflow.definitions import IMPORT, SINGLE_STAGE
+from tracker.workflow.definitions import (
+    BPF_SINGLE_STAGE,
+    IMPORT,
+    get_workflow,
+    states_in_group,
+)
 from tracker.workflow.models import StatusChange
 from tracker.workflow.operations import record_imported_history
 
@@ -376,6 +381,17 @@ def check_row(
     )
 
 
+def outcome_of(proposal: Proposal) -> str:
+    """The import outcome a proposal's status stands for, asked of its workflow's groups."""
+    workflow = get_workflow(proposal.call.workflow_key)
+    for outcome in ("rejected", "withdrawn", "contracted", "selected"):
+        if workflow.in_group(proposal.status, outcome):
+            return outcome
+    if workflow.in_group(proposal.status, "granted"):
+        return "selected"
+    return "submitted"
+
+
 def existing_signature(
     proposal: Proposal,
     partner: Partner | None,
@@ -383,13 +399,7 @@ def existing_signature(
     decided: date | None,
     contracted: date | None,
 ) -> tuple:
-    outcome = {
-        "rejected": "rejected",
-        "withdrawn": "withdrawn",
-        "selected": "selected",
-        "contracting": "selected",
-        "contracted": "contracted",
-    }.get(proposal.status, "submitted")
+    outcome = outcome_of(proposal)
     return (
         proposal.call.programme.code,
         proposal.call.title,
@@ -438,15 +448,19 @@ def _known_signatures(references: list[str]) -> dict[str, tuple]:
         )
         decided: dict[int, date] = {}
         contracted: dict[int, date] = {}
+        deciding = (
+            states_in_group("rejected") | states_in_group("withdrawn") | states_in_group("selected")
+        )
+        signed = states_in_group("contracted")
         for pid, to_status, at in db.session.execute(
             sa.select(StatusChange.proposal_id, StatusChange.to_status, StatusChange.created_at)
             .where(StatusChange.proposal_id.in_(ids), StatusChange.seq > 1)
             .order_by(StatusChange.proposal_id, StatusChange.seq)
         ):
             day = at.astimezone(LUXEMBOURG).date()
-            if to_status in ("rejected", "withdrawn", "selected") and pid not in decided:
+            if to_status in deciding and pid not in decided:
                 decided[pid] = day
-            if to_status == "contracted":
+            if to_status in signed:
                 contracted[pid] = day
         for proposal in proposals:
             category = categories.get(proposal.id)
@@ -564,7 +578,7 @@ def execute(
             programme=programmes[key[0]],
             title=key[1],
             description="Created by a historical import.",
-            workflow_key=SINGLE_STAGE.key,
+            workflow_key=BPF_SINGLE_STAGE,
             opens_at=datetime.combine(min(days), time(0), tzinfo=LUXEMBOURG),
             closes_at=datetime.combine(max(days), time(23, 59, 59), tzinfo=LUXEMBOURG),
             partner_countries=list(oecd_dac_recipients()),
@@ -608,7 +622,8 @@ def execute(
                 is_local=True,
             )
         )
-        record_imported_history(proposal, history_steps(row), actor_id=actor_id)
+        workflow = get_workflow(proposal.call.workflow_key)
+        record_imported_history(proposal, history_steps(row, workflow), actor_id=actor_id)
         if row.hrdd_category:
             db.session.add(
                 HrddAssessment(
@@ -626,12 +641,14 @@ def execute(
     return plan.by_outcome()
 
 
-def history_steps(row: Row) -> list[tuple[str, str, datetime, str]]:
-    """The backdated history of one imported proposal: submitted, then its outcome."""
-    steps = [(IMPORT, "submitted", local_date_at(row.submitted_on), "")]
+def history_steps(row: Row, workflow) -> list[tuple[str, str, datetime, str]]:
+    """The backdated history of one imported proposal: submitted, then its outcome, each in
+    the state of the call's workflow that the outcome names (its groups of the same name)."""
+    state = workflow.first_of
+    steps = [(IMPORT, state("submitted"), local_date_at(row.submitted_on), "")]
     if row.outcome in ("rejected", "withdrawn", "selected"):
-        steps.append((IMPORT, row.outcome, local_date_at(row.effective_decided_on, 13), ""))
+        steps.append((IMPORT, state(row.outcome), local_date_at(row.effective_decided_on, 13), ""))
     elif row.outcome == "contracted":
-        steps.append((IMPORT, "selected", local_date_at(row.decided_on, 13), ""))
-        steps.append((IMPORT, "contracted", local_date_at(row.contracted_on, 14), ""))
+        steps.append((IMPORT, state("selected"), local_date_at(row.decided_on, 13), ""))
+        steps.append((IMPORT, state("contracted"), local_date_at(row.contracted_on, 14), ""))
     return steps

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -82,11 +82,18 @@ class Call(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     workflow_key: Mapped[str] = mapped_column(sa.String(40))
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None only for a rolling call without an end: proposals are then reviewed in batches.
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rolling: Mapped[bool] = mapped_column(default=False)
+    # Submissions this long after the closing time are still accepted, and marked late.
+    grace_minutes: Mapped[int] = mapped_column(default=0)
     # Two-stage calls only: the deadline of the full proposal.
     full_proposal_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     partner_countries: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     cofinancing_rate: Mapped[Decimal] = mapped_column(Percent, default=Decimal("50.00"))
+    # Rates by the local partner's country's income group on the OECD-DAC list, such as
+    # {"ldc": "85.00", "other_lic": "85.00"}; a group not given uses cofinancing_rate.
+    rate_by_income_group: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     ceiling_eur: Mapped[Decimal] = mapped_column(Money, default=Decimal("200000.00"))
     road_haulage_ceiling_eur: Mapped[Decimal] = mapped_column(Money, default=Decimal("100000.00"))
     budget_envelope_eur: Mapped[Decimal | None] = mapped_column(Money)
@@ -104,10 +111,18 @@ class Call(db.Model):
     sectors: Mapped[list[Sector]] = relationship(
         secondary=call_sectors, order_by="Sector.position, Sector.label"
     )
+    batches: Mapped[list[CallBatch]] = relationship(
+        back_populates="call", order_by="CallBatch.closes_at", cascade="all, delete-orphan"
+    )
+    rubric: Mapped[Rubric | None] = relationship(
+        back_populates="call", cascade="all, delete-orphan", uselist=False
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("programme_id", "title", name="uq_calls_programme_title"),
-        sa.CheckConstraint("closes_at > opens_at", name="window"),
+        sa.CheckConstraint("closes_at IS NULL OR closes_at > opens_at", name="window"),
+        sa.CheckConstraint("rolling OR closes_at IS NOT NULL", name="closing"),
+        sa.CheckConstraint("grace_minutes >= 0 AND grace_minutes <= 10080", name="grace"),
         sa.CheckConstraint(
             "full_proposal_closes_at IS NULL OR full_proposal_closes_at > closes_at",
             name="full_proposal_after_concept",
@@ -119,12 +134,108 @@ class Call(db.Model):
         return f"<Call {self.id} {self.title!r}>"
 
     def is_open(self, now: datetime | None = None) -> bool:
+        """Open for new proposals (the grace period is for those already started)."""
         now = now or utcnow()
-        return self.opens_at <= now < self.closes_at
+        return self.opens_at <= now and (self.closes_at is None or now < self.closes_at)
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(minutes=self.grace_minutes or 0)
+
+    def batch_at(self, when: datetime) -> CallBatch | None:
+        """The batch of a rolling call that a proposal submitted at ``when`` goes into."""
+        return next((b for b in self.batches if when < b.closes_at), None)
 
     def full_proposal_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         return self.full_proposal_closes_at is not None and now < self.full_proposal_closes_at
+
+
+class CallBatch(db.Model):
+    """A review round of a rolling call: proposals submitted before its cut-off, its envelope."""
+
+    __tablename__ = "call_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(200))
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    budget_envelope_eur: Mapped[Decimal | None] = mapped_column(Money)
+
+    call: Mapped[Call] = relationship(back_populates="batches")
+
+    __table_args__ = (sa.UniqueConstraint("call_id", "number", name="uq_call_batches_call_number"),)
+
+
+class Rubric(db.Model):
+    """How a call's proposals are scored: criteria, independent scores, divergence, threshold."""
+
+    __tablename__ = "rubrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    scores_required: Mapped[int] = mapped_column(default=2)
+    # A further score is needed when two totals differ by more than this share of the higher
+    # (per cent); None: no such rule.
+    divergence_percent: Mapped[Decimal | None] = mapped_column(Percent, default=Decimal("30.00"))
+    # Proposals whose mean total (out of 100) is below this are not ranked.
+    threshold: Mapped[Decimal | None] = mapped_column(Percent)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="rubric")
+    criteria: Mapped[list[RubricCriterion]] = relationship(
+        order_by="RubricCriterion.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("scores_required BETWEEN 1 AND 9", name="scores_required"),
+    )
+
+    def as_data(self) -> dict:
+        """The rubric as plain data: what each score keeps a copy of."""
+        return {
+            "scores_required": self.scores_required,
+            "divergence_percent": None
+            if self.divergence_percent is None
+            else f"{self.divergence_percent:.2f}",
+            "threshold": None if self.threshold is None else f"{self.threshold:.2f}",
+            "criteria": [c.as_data() for c in self.criteria],
+        }
+
+
+class RubricCriterion(db.Model):
+    """One criterion: a title, guidance for the scorer, a weight and a scale."""
+
+    __tablename__ = "rubric_criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rubrics.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    guidance: Mapped[str] = mapped_column(sa.Text, default="")
+    weight: Mapped[Decimal] = mapped_column(Percent)
+    scale_min: Mapped[int] = mapped_column(default=0)
+    scale_max: Mapped[int] = mapped_column(default=10)
+
+    __table_args__ = (
+        sa.UniqueConstraint("rubric_id", "key", name="uq_rubric_criteria_key"),
+        sa.CheckConstraint("weight > 0", name="weight"),
+        sa.CheckConstraint("scale_max > scale_min", name="scale"),
+    )
+
+    def as_data(self) -> dict:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "guidance": self.guidance,
+            "weight": f"{self.weight:.2f}",
+            "min": self.scale_min,
+            "max": self.scale_max,
+        }
 
 
 class ClauseStatus(RichEnum):

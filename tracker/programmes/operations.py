@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from tracker.audit.operations import plain, record_change
-from tracker.core.countries import oecd_dac_recipients
+from tracker.core.countries import INCOME_GROUPS, oecd_dac_recipients
 from tracker.core.time import utcnow
 from tracker.extensions import db
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion, Programme, Sector
-from tracker.workflow.definitions import WORKFLOWS, get_workflow
+from tracker.programmes.rubrics import ensure_rubric
+from tracker.workflow.definitions import get_workflow, workflows
 
 BUILT_IN_SECTORS = (
     ("ict", "ICT"),
@@ -118,30 +119,51 @@ CALL_FIELDS = (
     "min_turnover_eur",
     "turnover_multiple",
     "turnover_base",
+    "rolling",
+    "grace_minutes",
 )
+RATE_FIELDS = {
+    "ldc": "rate_ldc",
+    "other_lic": "rate_other_lic",
+    "lmic": "rate_lmic",
+    "umic": "rate_umic",
+}
 
 
 def call_snapshot(call: Call) -> dict:
     """A call's settings as text, named like the fields of its form."""
     values = {name: plain(getattr(call, name)) for name in CALL_FIELDS}
+    for group, field in RATE_FIELDS.items():
+        values[field] = (call.rate_by_income_group or {}).get(group)
     values["sectors"] = plain(sorted(s.label for s in call.sectors))
     values["partner_countries"] = plain(sorted(call.partner_countries or []))
     return values
 
 
 def save_call(call: Call | None, programme: Programme, data: dict, actor=None) -> Call:
-    """Create or update a call after checking its window, rules and workflow (audited)."""
-    if data["workflow_key"] not in WORKFLOWS:
+    """Create or update a call after checking its window, rules and workflow (audited).
+
+    A new call gets the default scoring rubric, which administrators then edit.
+    """
+    if data["workflow_key"] not in workflows():
         raise ConfigurationError(_("Unknown workflow."), "workflow_key")
     workflow = get_workflow(data["workflow_key"])
-    if data["closes_at"] <= data["opens_at"]:
+    rolling = bool(data.get("rolling"))
+    closes_at = data.get("closes_at")
+    if closes_at is None and not rolling:
+        raise ConfigurationError(_("Give the closing time, or make the call rolling."), "closes_at")
+    if closes_at is not None and closes_at <= data["opens_at"]:
         raise ConfigurationError(_("The call must close after it opens."), "closes_at")
+    if rolling and workflow.two_stage:
+        raise ConfigurationError(
+            _("A rolling call runs a single-stage procedure; choose one."), "workflow_key"
+        )
     full_close = data.get("full_proposal_closes_at")
     if workflow.two_stage and full_close is None:
         raise ConfigurationError(
             _("A two-stage call needs a deadline for full proposals."), "full_proposal_closes_at"
         )
-    if full_close is not None and full_close <= data["closes_at"]:
+    if full_close is not None and closes_at is not None and full_close <= closes_at:
         raise ConfigurationError(
             _("Full proposals are due after the concept notes."), "full_proposal_closes_at"
         )
@@ -165,16 +187,28 @@ def save_call(call: Call | None, programme: Programme, data: dict, actor=None) -
         raise ConfigurationError(
             _("The rate is a percentage between 0 and 100."), "cofinancing_rate"
         )
+    by_group = {}
+    for group, value in (data.get("rate_by_income_group") or {}).items():
+        if value is None:
+            continue
+        if group not in INCOME_GROUPS or not Decimal(0) < Decimal(value) <= Decimal(100):
+            raise ConfigurationError(
+                _("The rate is a percentage between 0 and 100."), RATE_FIELDS.get(group)
+            )
+        by_group[group] = f"{Decimal(value):.2f}"
+    grace = data.get("grace_minutes") or 0
+    if not 0 <= grace <= 10080:
+        raise ConfigurationError(_("A grace period of at most a week."), "grace_minutes")
     before = call_snapshot(call) if call is not None else None
     if call is None:
         call = Call(programme=programme)
         db.session.add(call)
+        ensure_rubric(call)
     for name in (
         "title",
         "description",
         "workflow_key",
         "opens_at",
-        "closes_at",
         "cofinancing_rate",
         "ceiling_eur",
         "road_haulage_ceiling_eur",
@@ -188,6 +222,10 @@ def save_call(call: Call | None, programme: Programme, data: dict, actor=None) -
         if name in data:
             setattr(call, name, data[name])
     call.title = title
+    call.closes_at = closes_at
+    call.rolling = rolling
+    call.grace_minutes = grace
+    call.rate_by_income_group = by_group
     call.full_proposal_closes_at = full_close
     call.partner_countries = sorted(set(data.get("partner_countries") or oecd_dac_recipients()))
     if "sectors" in data:
@@ -195,6 +233,40 @@ def save_call(call: Call | None, programme: Programme, data: dict, actor=None) -
     db.session.flush()
     record_change("call", call.id, actor=actor, before=before, after=call_snapshot(call))
     return call
+
+
+def add_batch(call: Call, *, title: str, closes_at, budget_envelope_eur=None, actor=None):
+    """A review round of a rolling call (proposals submitted before its cut-off go into it)."""
+    from tracker.programmes.models import CallBatch
+
+    if not call.rolling:
+        raise ConfigurationError(_("Only rolling calls are reviewed in batches."), "title")
+    if closes_at <= call.opens_at or (call.closes_at is not None and closes_at > call.closes_at):
+        raise ConfigurationError(_("The cut-off must fall while the call is open."), "closes_at")
+    if any(b.closes_at == closes_at for b in call.batches):
+        raise ConfigurationError(_("Another batch has this cut-off."), "closes_at")
+    number = max((b.number for b in call.batches), default=0) + 1
+    batch = CallBatch(
+        number=number,
+        title=(title or "").strip(),
+        closes_at=closes_at,
+        budget_envelope_eur=budget_envelope_eur,
+    )
+    call.batches.append(batch)
+    call.batches.sort(key=lambda b: b.closes_at)
+    db.session.flush()
+    record_change(
+        "batch",
+        batch.id,
+        actor=actor,
+        before=None,
+        after={
+            "title": batch.title,
+            "closes_at": plain(batch.closes_at),
+            "budget_envelope_eur": plain(batch.budget_envelope_eur),
+        },
+    )
+    return batch
 
 
 def _has_proposals(call: Call) -> bool:

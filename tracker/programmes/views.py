@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,9 +13,20 @@ from tracker.core.countries import oecd_dac_recipients
 from tracker.core.web import get_or_404, roles_required
 from tracker.extensions import db
 from tracker.programmes import operations as ops
-from tracker.programmes.forms import CallForm, ClauseForm, ProgrammeForm, SectorForm
+from tracker.programmes import rubrics
+from tracker.programmes.forms import (
+    BatchForm,
+    CallForm,
+    ClauseForm,
+    ProgrammeForm,
+    RubricForm,
+    SectorForm,
+)
 from tracker.programmes.models import Call, ClauseVersion, Programme, Sector
+from tracker.programmes.rubrics import rubric_for
+from tracker.proposals.models import Proposal
 from tracker.proposals.operations import open_calls
+from tracker.review.models import Score
 
 bp = Blueprint("programmes", __name__)
 
@@ -85,7 +96,12 @@ def edit_call(programme_id: int | None = None, call_id: int | None = None):
             partner_countries=list(oecd_dac_recipients()),
         )
     else:
-        form = CallForm(obj=call, sectors=sectors)
+        rates = {
+            field: call.rate_by_income_group.get(group)
+            for group, field in ops.RATE_FIELDS.items()
+            if (call.rate_by_income_group or {}).get(group)
+        }
+        form = CallForm(obj=call, sectors=sectors, **rates)
         if not form.is_submitted():
             form.sectors.data = [s.id for s in call.sectors]
     if form.validate_on_submit():
@@ -108,6 +124,11 @@ def edit_call(programme_id: int | None = None, call_id: int | None = None):
             "turnover_base": form.turnover_base.data,
             "partner_countries": form.partner_countries.data,
             "sectors": [s for s in sectors if s.id in chosen],
+            "rolling": form.rolling.data,
+            "grace_minutes": form.grace_minutes.data or 0,
+            "rate_by_income_group": {
+                group: form[field].data for group, field in ops.RATE_FIELDS.items()
+            },
         }
         try:
             call = ops.save_call(call, programme, data, actor=current_user)
@@ -117,14 +138,117 @@ def edit_call(programme_id: int | None = None, call_id: int | None = None):
         else:
             db.session.commit()
             flash(_("Call saved."), "success")
-            return redirect(url_for("programmes.show_programme", programme_id=programme.id))
+            return redirect(url_for("programmes.edit_call", call_id=call.id))
     return render_template(
         "programmes/call_form.html",
         form=form,
         call=call,
         programme=programme,
         changes=entries_for_object("call", call.id) if call else [],
+        rubric=rubric_for(call) if call else None,
+        batch_form=BatchForm(formdata=None) if call and call.rolling else None,
     )
+
+
+@bp.route("/admin/calls/<int:call_id>/rubric", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_rubric(call_id: int):
+    """The call's scoring rubric: criteria with guidance, weights and scales, and the rules."""
+    call = get_or_404(Call, call_id)
+    rubric = rubric_for(call)
+    others = list(
+        db.session.scalars(
+            sa.select(Call).where(Call.id != call.id).order_by(Call.opens_at.desc()).limit(200)
+        )
+    )
+    if request.method == "POST":
+        form = RubricForm()
+    else:
+        form = RubricForm(
+            formdata=None,
+            data={
+                "scores_required": rubric.scores_required,
+                "divergence_percent": rubric.divergence_percent,
+                "threshold": rubric.threshold,
+                "criteria": [
+                    {
+                        "key": c.key,
+                        "title": c.title,
+                        "guidance": c.guidance,
+                        "weight": c.weight,
+                        "scale_min": c.scale_min,
+                        "scale_max": c.scale_max,
+                    }
+                    for c in rubric.criteria
+                ],
+            },
+        )
+    while len(form.criteria) < len(rubric.criteria) + 2 and len(form.criteria) < 20:
+        form.criteria.append_entry()
+    form.copy_from.choices = [(0, "")] + [(c.id, f"{c.programme.code} · {c.title}") for c in others]
+    if form.validate_on_submit():
+        try:
+            if form.copy_from.data:
+                source = get_or_404(Call, form.copy_from.data)
+                rubrics.copy_rubric(source, call, current_user)
+                message = _("The rubric of “%(call)s” was copied.", call=source.title)
+            else:
+                rubrics.save_rubric(
+                    call,
+                    {
+                        "scores_required": form.scores_required.data,
+                        "divergence_percent": form.divergence_percent.data,
+                        "threshold": form.threshold.data,
+                        "criteria": [entry.form.data for entry in form.criteria],
+                    },
+                    current_user,
+                )
+                message = _(
+                    "Rubric saved. Scores already given keep the rubric they were given under."
+                )
+        except rubrics.RubricError as error:
+            db.session.rollback()
+            form[error.field or "criteria"].errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("programmes.edit_rubric", call_id=call.id))
+    scored = db.session.scalar(
+        sa.select(sa.func.count(Score.id)).join(Proposal).where(Proposal.call_id == call.id)
+    )
+    return render_template(
+        "programmes/rubric.html",
+        call=call,
+        form=form,
+        scored=scored,
+        changes=entries_for_object("rubric", call.id),
+    ), (422 if form.errors else 200)
+
+
+@bp.post("/admin/calls/<int:call_id>/batches")
+@roles_required(Role.admin)
+def add_batch(call_id: int):
+    call = get_or_404(Call, call_id)
+    form = BatchForm()
+    if form.validate_on_submit():
+        try:
+            ops.add_batch(
+                call,
+                title=form.title.data,
+                closes_at=form.closes_at.utc,
+                budget_envelope_eur=form.budget_envelope_eur.data,
+                actor=current_user,
+            )
+        except ops.ConfigurationError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("Batch added."), "success")
+    else:
+        for name, errors in form.errors.items():
+            flash(f"{form[name].label.text}: {errors[0]}", "danger")
+    return redirect(url_for("programmes.edit_call", call_id=call.id) + "#batches")
 
 
 @bp.route("/admin/sectors", methods=["GET", "POST"])

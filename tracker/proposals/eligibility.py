@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from tracker.core.countries import EU_MEMBER_STATES, country_name
+from tracker.core.countries import EU_MEMBER_STATES, country_name, dac_income_groups
 from tracker.core.db import CENT
 from tracker.core.numbers import format_money, format_percent, format_plain
 from tracker.core.time import years_between
@@ -54,10 +54,36 @@ def ceiling_for(proposal, call) -> Decimal:
     return call.ceiling_eur
 
 
+INCOME_GROUP_TITLES = {
+    "ldc": _l("least developed countries"),
+    "other_lic": _l("other low-income countries"),
+    "lmic": _l("lower middle-income countries"),
+    "umic": _l("upper middle-income countries"),
+}
+
+
+def income_group_of(proposal) -> str | None:
+    """The OECD-DAC income group of the proposal's partner country (its first local partner)."""
+    country = proposal.partner_country or (
+        proposal.local_partner.country if proposal.local_partner else None
+    )
+    return dac_income_groups().get(country) if country else None
+
+
+def rate_for(proposal, call) -> Decimal:
+    """The co-financing rate for this proposal: by its partner country's income group when the
+    call sets one, the call's rate otherwise."""
+    group = income_group_of(proposal)
+    by_group = call.rate_by_income_group or {}
+    if group and by_group.get(group) not in (None, ""):
+        return Decimal(str(by_group[group])).quantize(CENT)
+    return call.cofinancing_rate
+
+
 def max_by_rate(proposal, call) -> Decimal | None:
     if proposal.total_cost_eur is None:
         return None
-    return (proposal.total_cost_eur * call.cofinancing_rate / Decimal(100)).quantize(CENT)
+    return (proposal.total_cost_eur * rate_for(proposal, call) / Decimal(100)).quantize(CENT)
 
 
 def max_grant(proposal, call) -> Decimal | None:
@@ -181,7 +207,7 @@ def amount_checks(proposal, call) -> list[Check]:
             str(
                 _l(
                     "Requested co-financing at most %(rate)s of the total cost",
-                    rate=format_percent(call.cofinancing_rate),
+                    rate=format_percent(rate_for(proposal, call)),
                 )
             ),
             None if requested is None or by_rate is None else requested <= by_rate,

@@ -14,7 +14,7 @@ from tracker.core.db import Money, UTCDateTime
 from tracker.core.enums import RichEnum, enum_column
 from tracker.core.time import utcnow
 from tracker.extensions import db
-from tracker.programmes.models import Call, ClauseVersion, Sector
+from tracker.programmes.models import Call, CallBatch, ClauseVersion, Sector
 
 
 class ProjectType(RichEnum):
@@ -87,6 +87,10 @@ class Proposal(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     full_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submission_checksum: Mapped[str | None] = mapped_column(sa.String(64))
+    # An administrator's extension of this proposal's deadline (recorded in its history).
+    deadline_extended_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The review batch of a rolling call, set at submission.
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("call_batches.id"), index=True)
 
     # 1. Lead applicant (a snapshot at the time of the proposal).
     lead_name: Mapped[str | None] = mapped_column(sa.String(200))
@@ -145,6 +149,7 @@ class Proposal(db.Model):
     unsaved_inputs: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     call: Mapped[Call] = relationship()
+    batch: Mapped[CallBatch | None] = relationship()
     organisation: Mapped[Organisation] = relationship()
     created_by: Mapped[User | None] = relationship()
     sector: Mapped[Sector | None] = relationship()
@@ -285,6 +290,8 @@ class Submission(db.Model):
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     checksum: Mapped[str] = mapped_column(sa.String(64))
     content: Mapped[dict] = mapped_column(sa.JSON)
+    # Submitted after the deadline, in the call's grace period or under an extension.
+    late: Mapped[bool] = mapped_column(default=False)
 
     submitted_by: Mapped[User | None] = relationship()
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -29,6 +31,7 @@ from tracker.proposals.models import (
     SubmissionStage,
 )
 from tracker.proposals.storage import delete_stored, safe_filename, store_upload
+from tracker.workflow.definitions import RETURN_TO_PREVIOUS
 from tracker.workflow.operations import (
     ANY_VERSION,
     TransitionContext,
@@ -67,7 +70,8 @@ def can_view(user: User, proposal: Proposal) -> bool:
     """Members of the organisation and agency staff (staff may not see other people's drafts)."""
     if is_member(user, proposal):
         return True
-    return user.is_authenticated and user.is_staff and proposal.status != "draft"
+    hidden = workflow_for(proposal).in_group(proposal.status, "hidden_from_staff")
+    return user.is_authenticated and user.is_staff and not hidden
 
 
 def can_edit(user: User, proposal: Proposal) -> bool:
@@ -96,14 +100,38 @@ def require_edit(user: User, proposal: Proposal, section: str | None = None) -> 
 
 
 def open_calls(now: datetime | None = None) -> list[Call]:
+    """Calls taking new proposals, the one closing first first (rolling calls last)."""
     now = now or utcnow()
     return list(
         db.session.scalars(
             sa.select(Call)
-            .where(Call.opens_at <= now, Call.closes_at > now)
-            .order_by(Call.closes_at)
+            .where(Call.opens_at <= now, sa.or_(Call.closes_at.is_(None), Call.closes_at > now))
+            .order_by(Call.closes_at.is_(None), Call.closes_at, Call.opens_at)
         )
     )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When the proposal's next submission is due, and until when it is still accepted."""
+
+    at: datetime | None  # None: a rolling call without an end
+    accepted_until: datetime | None  # ``at`` plus the call's grace period
+    extended: bool = False  # an administrator extended it for this proposal
+
+
+def deadline_for(proposal: Proposal) -> Deadline:
+    """The deadline of the stage the proposal is in: concept note, full proposal, or the one
+    extension an administrator gave it (which replaces the call's and has no grace)."""
+    if proposal.deadline_extended_to is not None:
+        return Deadline(proposal.deadline_extended_to, proposal.deadline_extended_to, True)
+    call = proposal.call
+    workflow = workflow_for(proposal)
+    full_stage = workflow.two_stage and not workflow.in_group(proposal.status, "concept_note")
+    base = call.full_proposal_closes_at if full_stage else call.closes_at
+    if base is None:
+        return Deadline(None, None)
+    return Deadline(base, base + call.grace)
 
 
 def create_draft(call: Call, user: User, now: datetime | None = None) -> Proposal:
@@ -398,8 +426,19 @@ def respond_to_request(
     """
     from tracker.workflow.operations import perform_transition
 
+    workflow = workflow_for(proposal)
+    respond = next(
+        (
+            t
+            for t in workflow.transitions_from(proposal.status)
+            if t.by_applicant and t.target == RETURN_TO_PREVIOUS
+        ),
+        None,
+    )
+    if respond is None:
+        raise ProposalError(_("No information is requested at the moment."))
     change = perform_transition(
-        proposal, "respond", user, expected_version=expected_version, comment=answer
+        proposal, respond.key, user, expected_version=expected_version, comment=answer
     )
     stored: list[str] = []
     try:
@@ -476,7 +515,9 @@ def submission_checksum(proposal: Proposal) -> str:
     return content_checksum(submission_content(proposal))
 
 
-def keep_submission(proposal: Proposal, stage: SubmissionStage, actor, at) -> Submission:
+def keep_submission(
+    proposal: Proposal, stage: SubmissionStage, actor, at, *, late: bool = False
+) -> Submission:
     """Keep what is submitted now, as it is, with its checksum (the receipt quotes it)."""
     content = json.loads(json.dumps(submission_content(proposal), default=str))
     number = (
@@ -493,6 +534,7 @@ def keep_submission(proposal: Proposal, stage: SubmissionStage, actor, at) -> Su
         submitted_by_id=getattr(actor, "id", None),
         checksum=content_checksum(content),
         content=content,
+        late=late,
     )
     db.session.add(submission)
     proposal.submission_checksum = submission.checksum
@@ -541,20 +583,43 @@ def next_reference(proposal: Proposal, at: datetime) -> str:
 
 @guard("call_open")
 def _call_open(context: TransitionContext) -> list[str]:
+    """Before the deadline, its grace period or this proposal's extension (Luxembourg time)."""
     call = context.proposal.call
     if context.now < call.opens_at:
         return [_("The call is not open yet.")]
-    if context.now >= call.closes_at:
+    deadline = deadline_for(context.proposal)
+    if deadline.accepted_until is not None and context.now >= deadline.accepted_until:
         return [_("The call closed; proposals can no longer be submitted.")]
     return []
 
 
 @guard("full_proposal_open")
 def _full_proposal_open(context: TransitionContext) -> list[str]:
-    call = context.proposal.call
-    if call.full_proposal_closes_at is None or context.now >= call.full_proposal_closes_at:
+    deadline = deadline_for(context.proposal)
+    if deadline.accepted_until is None or context.now >= deadline.accepted_until:
         return [_("The deadline for full proposals has passed.")]
     return []
+
+
+@guard("deadline_given")
+def _deadline_given(context: TransitionContext) -> list[str]:
+    """An extension needs a new deadline, later than now and than the one it replaces."""
+    if not context.with_inputs:
+        return []
+    new = context.data.get("deadline")
+    if new is None:
+        return [_("Give the new deadline.")]
+    if new <= context.now:
+        return [_("The new deadline must be in the future.")]
+    current = deadline_for(context.proposal).accepted_until
+    if current is not None and new <= current:
+        return [_("The new deadline must be later than the current one.")]
+    return []
+
+
+def _late(proposal: Proposal, now: datetime) -> bool:
+    deadline = deadline_for(proposal)
+    return deadline.at is not None and now >= deadline.at
 
 
 def _section_guard(stage: str):
@@ -572,22 +637,50 @@ guard("concept_note_complete")(_section_guard(sections.CONCEPT))
 guard("proposal_complete")(_section_guard(sections.FULL))
 
 
-@effect("submit")
+@effect("record_submission")
 def _on_submit(context: TransitionContext) -> None:
+    """The reference, the kept version with its checksum, and the batch of a rolling call."""
     proposal = context.proposal
     stage = SubmissionStage.concept if context.workflow.two_stage else SubmissionStage.full
+    late = _late(proposal, context.now)
     proposal.reference = next_reference(proposal, context.now)
     proposal.submitted_at = context.now
-    keep_submission(proposal, stage, context.actor, context.now)
+    if proposal.call.rolling:
+        proposal.batch = proposal.call.batch_at(context.now)
+    keep_submission(proposal, stage, context.actor, context.now, late=late)
     proposal.unsaved_inputs = {}
+    proposal.deadline_extended_to = None  # an extension was for this stage only
 
 
-@effect("submit_full_proposal")
+@effect("record_full_submission")
 def _on_submit_full(context: TransitionContext) -> None:
     proposal = context.proposal
+    late = _late(proposal, context.now)
     proposal.full_submitted_at = context.now
-    keep_submission(proposal, SubmissionStage.full, context.actor, context.now)
+    keep_submission(proposal, SubmissionStage.full, context.actor, context.now, late=late)
     proposal.unsaved_inputs = {}
+    proposal.deadline_extended_to = None
+
+
+@effect("extend_deadline")
+def _on_extend(context: TransitionContext) -> None:
+    """The new deadline, said in the history row (which the applicant reads) and audited."""
+    proposal = context.proposal
+    new = context.data["deadline"]
+    before = {"deadline_extended_to": plain(proposal.deadline_extended_to)}
+    proposal.deadline_extended_to = new
+    when = format_datetime(new, "d MMM y, HH:mm")
+    context.comment = _(
+        "New deadline: %(when)s (Luxembourg time). %(reason)s", when=when, reason=context.comment
+    )
+    record_change(
+        "deadline",
+        proposal.id,
+        actor=context.actor,
+        before=before,
+        after={"deadline_extended_to": plain(new)},
+        proposal=proposal,
+    )
 
 
 def flatten_content(content: dict) -> dict[str, str]:

@@ -188,7 +188,7 @@ def problems_for(proposal, key: str, stage: str, today: date) -> list[Problem]:
             stage == FULL
             and proposal.start_date is not None
             and proposal.start_date < today
-            and proposal.status in ("draft", "full_proposal")
+            and _applicant_edits(proposal)
         ):
             problems.append(("start_date", str(_l("The start date cannot be in the past."))))
         return problems
@@ -257,12 +257,19 @@ def overview(proposal, stage: str, today: date) -> list[SectionStatus]:
     ]
 
 
+def _applicant_edits(proposal) -> bool:
+    from tracker.workflow.definitions import get_workflow
+
+    state = get_workflow(proposal.call.workflow_key).states.get(proposal.status)
+    return state is not None and state.applicant_edits
+
+
 def stage_of(proposal) -> str:
     """Which set of sections the next submission needs."""
     from tracker.workflow.definitions import get_workflow
 
     workflow = get_workflow(proposal.call.workflow_key)
-    if workflow.two_stage and proposal.status == "draft":
+    if workflow.two_stage and workflow.in_group(proposal.status, "concept_note"):
         return CONCEPT
     return FULL
 

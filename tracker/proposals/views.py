@@ -80,7 +80,13 @@ def dashboard():
             .options(selectinload(Proposal.call).selectinload(Call.programme))
         )
     )
-    return render_template("proposals/dashboard.html", proposals=proposals, calls=ops.open_calls())
+    # The deadline of each proposal the applicant can still work on.
+    deadlines = {
+        p.id: ops.deadline_for(p).at if ops.can_edit(current_user, p) else None for p in proposals
+    }
+    return render_template(
+        "proposals/dashboard.html", proposals=proposals, calls=ops.open_calls(), deadlines=deadlines
+    )
 
 
 @bp.post("/calls/<int:call_id>/proposals")
@@ -114,7 +120,10 @@ def show(proposal_id: int):
         overview=sections.overview(proposal, stage, local_today()),
         editable=ops.can_edit(current_user, proposal),
         editable_sections=ops.editable_sections(proposal),
-        options={o.transition.key: o for o in options_for(proposal, current_user)},
+        submit_option=submit_option(proposal),
+        withdraw=withdraw_option(proposal),
+        deadline=ops.deadline_for(proposal),
+        waiting_for_answer=workflow_for(proposal).in_group(proposal.status, "info_requested"),
         entries=timeline(proposal, for_applicant=True),
         withdraw_form=ReasonForm(version=proposal.version),
     )
@@ -349,6 +358,12 @@ def _render_section(proposal: Proposal, info, form, stale=None):
 
         context["max_grant"] = eligibility.max_grant(proposal, proposal.call)
         context["ceiling"] = eligibility.ceiling_for(proposal, proposal.call)
+        context["rate"] = eligibility.rate_for(proposal, proposal.call)
+        group = eligibility.income_group_of(proposal)
+        by_group = proposal.call.rate_by_income_group or {}
+        context["rate_group"] = (
+            eligibility.INCOME_GROUP_TITLES[group] if group and by_group.get(group) else None
+        )
     if info.key == "hrdd":
         context["steps"] = sections.HRDD_STEPS
     return render_template(f"proposals/sections/{info.key}.html", **context)
@@ -458,16 +473,40 @@ def download(proposal_id: int, attachment_id: int):
 # --- submission, withdrawal, answers ---------------------------------------------------------
 
 
-def _submit_key(proposal: Proposal) -> str:
-    return "submit_full_proposal" if proposal.status == "full_proposal" else "submit"
+SUBMISSION_EFFECTS = ("record_submission", "record_full_submission")
+
+
+def submit_option(proposal: Proposal):
+    """The submission the workflow offers the applicant now (concept note, full proposal...)."""
+    return next(
+        (
+            o
+            for o in options_for(proposal, current_user)
+            if any(e in o.transition.effects for e in SUBMISSION_EFFECTS)
+        ),
+        None,
+    )
+
+
+def withdraw_option(proposal: Proposal):
+    """The applicant's way out: the transition into the workflow's withdrawn state."""
+    withdrawn = workflow_for(proposal).group("withdrawn")
+    return next(
+        (
+            o
+            for o in options_for(proposal, current_user)
+            if o.transition.by_applicant and o.transition.target in withdrawn
+        ),
+        None,
+    )
 
 
 @bp.route("/proposals/<int:proposal_id>/submit", methods=["GET", "POST"])
 @applicant_required
 def submit(proposal_id: int):
     proposal = load_own_proposal(proposal_id)
-    key = _submit_key(proposal)
-    option = next((o for o in options_for(proposal, current_user) if o.transition.key == key), None)
+    option = submit_option(proposal)
+    key = option.transition.key if option else None
     if option is None:
         flash(_("This proposal cannot be submitted in its current state."), "warning")
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
@@ -533,10 +572,14 @@ def withdraw(proposal_id: int):
     if not form.validate_on_submit():
         flash(_("Give a reason to withdraw the proposal."), "danger")
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    option = withdraw_option(proposal)
+    if option is None:
+        flash(_("This proposal can no longer be withdrawn."), "warning")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
     try:
         perform_transition(
             proposal,
-            "withdraw",
+            option.transition.key,
             current_user,
             expected_version=form.version.data,
             comment=form.reason.data,
@@ -554,7 +597,8 @@ def withdraw(proposal_id: int):
 @applicant_required
 def respond(proposal_id: int):
     proposal = load_own_proposal(proposal_id)
-    if proposal.status != "info_requested":
+    workflow = workflow_for(proposal)
+    if not workflow.in_group(proposal.status, "info_requested"):
         flash(_("No information is requested at the moment."), "info")
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
     restored = restored_formdata()
@@ -588,7 +632,12 @@ def respond(proposal_id: int):
     elif request.method == "POST":
         status = 422
     request_row = next(
-        (e for e in timeline(proposal, for_applicant=True) if e.to_status == "info_requested"), None
+        (
+            e
+            for e in timeline(proposal, for_applicant=True)
+            if workflow.in_group(e.to_status, "info_requested")
+        ),
+        None,
     )
     return render_template(
         "proposals/respond.html", proposal=proposal, form=form, request_entry=request_row

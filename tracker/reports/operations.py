@@ -21,22 +21,10 @@ from tracker.extensions import db
 from tracker.programmes.models import Call, Programme
 from tracker.proposals.models import Proposal
 from tracker.review.models import Contract, HrddAssessment
-from tracker.workflow.definitions import get_workflow
+from tracker.workflow.definitions import get_workflow, states_in_group
 from tracker.workflow.models import StatusChange
 
 ZERO = Decimal("0.00")
-# States a proposal can only reach after passing the eligibility check.
-AFTER_SCREENING = (
-    "preselection",
-    "full_proposal",
-    "hrdd_review",
-    "evaluation",
-    "selection",
-    "reserve",
-    "selected",
-    "contracting",
-    "contracted",
-)
 
 
 class ReportError(Exception):
@@ -212,8 +200,12 @@ def selection_dates(programme: Programme) -> dict[int, date]:
         .join(Call, Call.id == Proposal.call_id)
         .where(
             Call.programme_id == programme.id,
-            StatusChange.to_status == "selected",
-            StatusChange.transition != "reopen",
+            StatusChange.to_status.in_(states_in_group("selected")),
+            # A rejection undone is not a new selection.
+            sa.or_(
+                StatusChange.from_status.is_(None),
+                StatusChange.from_status.not_in(states_in_group("rejected")),
+            ),
         )
         .group_by(StatusChange.proposal_id)
     )
@@ -285,32 +277,36 @@ def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
         c.proposal_id: c
         for c in db.session.scalars(sa.select(Contract).where(Contract.proposal_id.in_(ids)))
     }
+    contracted_states = states_in_group("contracted")
+    withdrawn_states = states_in_group("withdrawn")
+    ended_states = withdrawn_states | states_in_group("rejected")
     contracted_on: dict[int, date] = {}
     later: dict[int, str] = {}
     for pid, to_status, at in db.session.execute(
         sa.select(StatusChange.proposal_id, StatusChange.to_status, StatusChange.created_at)
         .where(
             StatusChange.proposal_id.in_(ids),
-            StatusChange.to_status.in_(("contracted", "withdrawn", "rejected")),
+            StatusChange.to_status.in_(contracted_states | ended_states),
         )
         .order_by(StatusChange.proposal_id, StatusChange.seq)
     ):
         day = at.astimezone(LUXEMBOURG).date()
-        if to_status == "contracted":
+        if to_status in contracted_states:
             contracted_on[pid] = day
         elif day >= selected_on[pid]:
-            later[pid] = "withdrawn" if to_status == "withdrawn" else "cancelled"
+            later[pid] = "withdrawn" if to_status in withdrawn_states else "cancelled"
     projects = []
     for proposal in proposals:
         partner = proposal.local_partner
         assessment = assessments.get(proposal.id)
         contract = contracts.get(proposal.id)
-        flag = later.get(proposal.id) if proposal.status in ("withdrawn", "rejected") else None
-        if proposal.status == "contracted":
+        flag = later.get(proposal.id) if proposal.status in ended_states else None
+        signed = proposal.status in contracted_states
+        if signed:
             status = "contracted"
         elif flag:
             status = f"{flag} after selection"
-        elif proposal.status == "contracting":
+        elif proposal.status in states_in_group("contracting"):
             status = "agreement in preparation"
         else:
             status = "selected, not yet contracted"
@@ -336,7 +332,7 @@ def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
                 if assessment and assessment.clause_decision
                 else None,
                 contract_status=status,
-                contracted_on=day if proposal.status == "contracted" or (flag and day) else None,
+                contracted_on=day if signed or (flag and day) else None,
                 selected_on=selected_on[proposal.id],
                 later=flag,
             )
@@ -354,9 +350,12 @@ def _funnel(programme: Programme, year: int) -> Funnel:
     calls = [
         call
         for call in db.session.scalars(
-            sa.select(Call).where(Call.programme_id == programme.id).order_by(Call.closes_at)
+            sa.select(Call)
+            .where(Call.programme_id == programme.id)
+            .order_by(sa.func.coalesce(Call.closes_at, Call.opens_at))
         )
-        if call.closes_at.astimezone(LUXEMBOURG).year == year
+        # A rolling call without an end belongs to the year it opened.
+        if (call.closes_at or call.opens_at).astimezone(LUXEMBOURG).year == year
     ]
     if not calls:
         return Funnel([], 0, 0, 0, 0)
@@ -374,16 +373,20 @@ def _funnel(programme: Programme, year: int) -> Funnel:
         sa.select(StatusChange.proposal_id, StatusChange.to_status)
         .distinct()
         .join(Proposal, Proposal.id == StatusChange.proposal_id)
-        .where(Proposal.call_id.in_(ids), StatusChange.to_status.in_(AFTER_SCREENING))
+        .where(
+            Proposal.call_id.in_(ids),
+            StatusChange.to_status.in_(states_in_group("after_screening")),
+        )
     ):
         reached.setdefault(pid, set()).add(to_status)
     eligible = [pid for pid in submitted if reached.get(pid)]
     preselected = [
         pid
         for pid in eligible
-        if submitted[pid] not in two_stage or "full_proposal" in reached[pid]
+        if submitted[pid] not in two_stage or reached[pid] & states_in_group("preselected")
     ]
-    selected = [pid for pid in eligible if reached[pid] & {"selected", "contracted"}]
+    chosen = states_in_group("selected") | states_in_group("contracted")
+    selected = [pid for pid in eligible if reached[pid] & chosen]
     return Funnel(
         [c.title for c in calls],
         len(submitted),

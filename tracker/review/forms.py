@@ -17,6 +17,7 @@ from tracker.core.forms import (
     BaseForm,
     Length,
     LocalDateField,
+    LocalDateTimeField,
     MoneyField,
     PercentField,
     SubForm,
@@ -45,6 +46,7 @@ class TransitionForm(BaseForm):
         render_kw={"rows": 2},
     )
     granted_eur = MoneyField(_l("Amount granted (EUR)"), validators=[Optional()])
+    deadline = LocalDateTimeField(_l("New deadline (Luxembourg time)"), validators=[Optional()])
 
 
 class ScreeningEntry(SubForm):
@@ -141,21 +143,30 @@ class ConflictForm(BaseForm):
     )
 
 
-def score_form(formdata=None, data=None):
+def score_form(criteria, formdata=None, data=None):
+    """One mark per criterion of the rubric (``[{key, title, weight, min, max}]``)."""
+
     class Form_(BaseForm):
         version = VersionField()
         comment = TextAreaField(
             _l("Comments"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 4}
         )
 
-    for criterion in rules.CRITERIA:
+    for criterion in criteria:
         setattr(
             Form_,
-            f"mark_{criterion.key}",
+            f"mark_{criterion['key']}",
             WholeNumberField(
-                f"{criterion.label} ({criterion.weight} %)",
-                validators=[InputRequired(), NumberRange(0, rules.MAX_MARK)],
-                maximum=rules.MAX_MARK,
+                criterion["title"],
+                validators=[InputRequired(), NumberRange(criterion["min"], criterion["max"])],
+                maximum=max(abs(criterion["max"]), abs(criterion["min"])),
+                allow_negative=criterion["min"] < 0,
+                description=_l(
+                    "From %(min)s to %(max)s; weight %(weight)s.",
+                    min=criterion["min"],
+                    max=criterion["max"],
+                    weight=criterion["weight"],
+                ),
             ),
         )
     return Form_(formdata=formdata, data=data)

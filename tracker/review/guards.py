@@ -7,7 +7,9 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 from tracker.audit.operations import plain, record_change
+from tracker.core.numbers import format_percent
 from tracker.core.time import LUXEMBOURG
+from tracker.programmes.rubrics import rubric_for
 from tracker.proposals import eligibility
 from tracker.review import operations as ops
 from tracker.review.models import ClauseDecision
@@ -35,7 +37,14 @@ def _scores_complete(context: TransitionContext) -> list[str]:
     if summary.enough:
         return []
     if summary.divergent:
-        return [_("The two scores differ by more than 30 %: a third reviewer must score.")]
+        share = rubric_for(context.proposal.call).divergence_percent
+        return [
+            _(
+                "Two scores differ by more than %(share)s of the higher: one more reviewer "
+                "must score.",
+                share=format_percent(share),
+            )
+        ]
     return [
         _(
             "At least %(n)s scores are needed (%(have)s so far).",
@@ -59,7 +68,9 @@ def _selection_ready(context: TransitionContext) -> list[str]:
     proposal = context.proposal
     problems = []
     assessment = ops.hrdd_assessment(proposal)
-    cleared = any(row.transition == "clear_hrdd" for row in history_rows(proposal.id))
+    # Cleared: the history went through a transition that needs the HRDD review cleared.
+    clearing = {t.key for t in context.workflow.with_guard("hrdd_cleared")}
+    cleared = any(row.transition in clearing for row in history_rows(proposal.id))
     if (
         not cleared
         or assessment is None
@@ -104,7 +115,7 @@ def _contract_complete(context: TransitionContext) -> list[str]:
     return ops.contract_problems(context.proposal, ops.contract_for(context.proposal), today)
 
 
-@effect("select")
+@effect("record_grant")
 def _record_grant(context: TransitionContext) -> None:
     proposal = context.proposal
     before = {"granted_eur": plain(proposal.granted_eur)}
@@ -119,7 +130,7 @@ def _record_grant(context: TransitionContext) -> None:
     )
 
 
-@effect("start_contracting")
+@effect("prepare_contract")
 def _prepare_contract(context: TransitionContext) -> None:
     ops.prepare_contract(context.proposal)
 

@@ -182,6 +182,9 @@ class Score(db.Model):
     )
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     marks: Mapped[dict] = mapped_column(sa.JSON)
+    # A copy of the rubric the score was given under (criteria, weights, scales), so editing
+    # the call's rubric never changes a score or a ranking already recorded.
+    rubric: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     total: Mapped[Decimal] = mapped_column(Percent)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

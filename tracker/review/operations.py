@@ -16,6 +16,7 @@ from tracker.auth.models import Role, User
 from tracker.core.db import CENT
 from tracker.core.time import local_today, utcnow
 from tracker.extensions import db
+from tracker.programmes.rubrics import rubric_for, weighted_total
 from tracker.proposals import eligibility
 from tracker.proposals.models import Proposal
 from tracker.review import rules
@@ -33,7 +34,8 @@ from tracker.review.models import (
     Score,
     ScreeningItem,
 )
-from tracker.workflow.operations import ANY_VERSION, check_version
+from tracker.workflow.definitions import get_workflow
+from tracker.workflow.operations import ANY_VERSION, check_version, workflow_for
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,9 @@ def _require(actor: User, *roles: str) -> None:
         raise ReviewError(_("Your role does not allow this."))
 
 
-def _require_status(proposal: Proposal, *statuses: str) -> None:
-    if proposal.status not in statuses:
+def _require_stage(proposal: Proposal, group: str) -> None:
+    """Refuse work that belongs to another stage of the proposal's workflow."""
+    if not workflow_for(proposal).in_group(proposal.status, group):
         raise ReviewError(_("This can only be recorded while the proposal is in another stage."))
 
 
@@ -125,7 +128,7 @@ def record_screening(
 ) -> None:
     """Store the reviewer's ticks; overriding a computed check needs a note saying why."""
     _require(actor, Role.reviewer)
-    _require_status(proposal, "screening")
+    _require_stage(proposal, "screening")
     check_version(proposal, expected_version)
     checklist = {item.key: item for item in screening_checklist(proposal)}
     existing = {item.key: item for item in screening_decisions(proposal)}
@@ -183,7 +186,7 @@ def hrdd_assessment(proposal: Proposal) -> HrddAssessment | None:
 def save_hrdd_assessment(proposal: Proposal, actor: User, data: dict, expected_version=ANY_VERSION):
     """Record the HRDD officer's assessment (it may be saved incomplete and finished later)."""
     _require(actor, Role.hrdd)
-    _require_status(proposal, "hrdd_review")
+    _require_stage(proposal, "hrdd_review")
     check_version(proposal, expected_version)
     decision = ClauseDecision(data["clause_decision"]) if data.get("clause_decision") else None
     conditions = [c.strip() for c in data.get("conditions", []) if c and c.strip()]
@@ -354,7 +357,7 @@ def assignments(proposal: Proposal) -> list[ReviewerAssignment]:
 def assign_reviewer(proposal: Proposal, reviewer: User, actor: User) -> ReviewerAssignment:
     """Ask a reviewer to score a proposal in evaluation (or before, to prepare)."""
     _require(actor, Role.reviewer)
-    if proposal.status in ("draft", "rejected", "withdrawn", "contracted"):
+    if not workflow_for(proposal).in_group(proposal.status, "assignable"):
         raise ReviewError(_("Reviewers are assigned to proposals under review."))
     if not reviewer.has_role(Role.reviewer) or not reviewer.active:
         raise ReviewError(_("Only active reviewers can be assigned."))
@@ -420,7 +423,7 @@ def submit_score(
 ) -> Score:
     """An assigned reviewer without a conflict scores each criterion from 0 to 10."""
     _require(reviewer, Role.reviewer)
-    _require_status(proposal, "evaluation")
+    _require_stage(proposal, "scoring")
     check_version(proposal, expected_version)
     if not is_assigned(proposal, reviewer):
         raise ReviewError(_("Only reviewers assigned to this proposal can score it."))
@@ -429,12 +432,20 @@ def submit_score(
         raise ReviewError(_("Declare first whether you have a conflict of interest."))
     if declaration.has_conflict:
         raise ReviewError(_("You declared a conflict of interest: you cannot score this proposal."))
+    rubric = rubric_for(proposal.call).as_data()
     clean = {}
-    for criterion in rules.CRITERIA:
-        value = marks.get(criterion.key)
-        if value is None or not 0 <= int(value) <= rules.MAX_MARK:
-            raise ReviewError(_("Mark every criterion from 0 to %(max)s.", max=rules.MAX_MARK))
-        clean[criterion.key] = int(value)
+    for criterion in rubric["criteria"]:
+        value = marks.get(criterion["key"])
+        if value is None or not criterion["min"] <= int(value) <= criterion["max"]:
+            raise ReviewError(
+                _(
+                    "Mark “%(criterion)s” from %(min)s to %(max)s.",
+                    criterion=criterion["title"],
+                    min=criterion["min"],
+                    max=criterion["max"],
+                )
+            )
+        clean[criterion["key"]] = int(value)
     score = db.session.scalar(
         sa.select(Score).where(Score.proposal_id == proposal.id, Score.reviewer_id == reviewer.id)
     )
@@ -443,7 +454,8 @@ def submit_score(
         score = Score(proposal_id=proposal.id, reviewer_id=reviewer.id)
         db.session.add(score)
     score.marks = clean
-    score.total = rules.weighted_total(clean)
+    score.rubric = rubric
+    score.total = weighted_total(clean, rubric)
     score.comment = (comment or "").strip()
     score.submitted_at = utcnow()
     db.session.flush()
@@ -478,10 +490,14 @@ class ScoreSummary:
         return len(self.totals) >= self.needed
 
 
-def summarise(totals: list[Decimal], required: int = 2, threshold: float = 0.30) -> ScoreSummary:
-    """The mean, and whether a third score is needed because two totals diverge."""
-    divergent = any(
-        max(a, b) > 0 and abs(a - b) > Decimal(str(threshold)) * max(a, b)
+def summarise(
+    totals: list[Decimal], required: int = 2, divergence_percent: Decimal | None = Decimal(30)
+) -> ScoreSummary:
+    """The mean, and whether a further score is needed because two totals diverge (by more
+    than ``divergence_percent`` of the higher; no such rule when it is None)."""
+    share = None if divergence_percent is None else Decimal(divergence_percent) / 100
+    divergent = share is not None and any(
+        max(a, b) > 0 and abs(a - b) > share * max(a, b)
         for a, b in itertools.combinations(totals[:required], 2)
     )
     needed = required + 1 if divergent else required
@@ -490,11 +506,10 @@ def summarise(totals: list[Decimal], required: int = 2, threshold: float = 0.30)
 
 
 def score_summary(proposal: Proposal) -> ScoreSummary:
-    from tracker.workflow.operations import workflow_for
-
-    workflow = workflow_for(proposal)
+    """The scores against the call's rubric: how many are needed, whether they diverge."""
+    rubric = rubric_for(proposal.call)
     totals = [s.total for s in scores(proposal)]
-    return summarise(totals, workflow.scores_required, workflow.divergence_threshold)
+    return summarise(totals, rubric.scores_required, rubric.divergence_percent)
 
 
 def may_see_scores(proposal: Proposal, user: User) -> bool:
@@ -526,43 +541,85 @@ class RankedProposal:
     within_envelope: bool
 
 
-def selection_ranking(call) -> list[RankedProposal]:
-    """The call's proposals before the committee, best mean score first, with the running total."""
+@dataclass
+class Ranking:
+    """The committee's ranking: ranked proposals, and those below the rubric's threshold."""
+
+    ranked: list[RankedProposal]
+    below_threshold: list[RankedProposal]
+    threshold: Decimal | None
+    envelope: Decimal | None
+
+    def __iter__(self):
+        return iter(self.ranked)
+
+    def __len__(self) -> int:
+        return len(self.ranked)
+
+    def __bool__(self) -> bool:
+        return bool(self.ranked or self.below_threshold)
+
+
+def selection_ranking(call, batch=None) -> Ranking:
+    """The call's proposals before the committee, best mean score first, with the running
+    total against the envelope (a batch's own, in a rolling call); those below the rubric's
+    threshold are listed apart, not ranked."""
     mean = sa.func.avg(Score.total)
-    rows = db.session.execute(
+    query = (
         sa.select(Proposal, mean.label("mean"), sa.func.count(Score.id).label("n"))
         .outerjoin(Score, Score.proposal_id == Proposal.id)
-        .where(Proposal.call_id == call.id, Proposal.status.in_(("selection", "reserve")))
+        .where(
+            Proposal.call_id == call.id,
+            Proposal.status.in_(get_workflow(call.workflow_key).group("committee")),
+        )
         .group_by(Proposal.id)
         .order_by(mean.desc().nulls_last(), Proposal.reference)
-    ).all()
-    ranking, running = [], Decimal("0.00")
-    envelope = call.budget_envelope_eur
+    )
+    if batch is not None:
+        query = query.where(Proposal.batch_id == batch.id)
+    rows = db.session.execute(query).all()
+    threshold = rubric_for(call).threshold
+    envelope = batch.budget_envelope_eur if batch is not None else call.budget_envelope_eur
+    ranked, below, running = [], [], Decimal("0.00")
     for proposal, average, count in rows:
+        mean_score = Decimal(str(average)).quantize(CENT) if average is not None else None
+        if threshold is not None and mean_score is not None and mean_score < threshold:
+            below.append(
+                RankedProposal(
+                    proposal=proposal,
+                    mean=mean_score,
+                    scores=count,
+                    max_grant=eligibility.max_grant(proposal, call),
+                    running_total=running,
+                    within_envelope=False,
+                )
+            )
+            continue
         amount = proposal.granted_eur or proposal.requested_eur or Decimal("0.00")
         running += amount
-        ranking.append(
+        ranked.append(
             RankedProposal(
                 proposal=proposal,
-                mean=Decimal(str(average)).quantize(CENT) if average is not None else None,
+                mean=mean_score,
                 scores=count,
                 max_grant=eligibility.max_grant(proposal, call),
                 running_total=running,
                 within_envelope=envelope is None or running <= envelope,
             )
         )
-    return ranking
+    return Ranking(ranked, below, threshold, envelope)
 
 
-def committee_options(ranking: list[RankedProposal], user: User) -> dict[int, list]:
+def committee_options(ranking: Ranking, user: User) -> dict[int, list]:
     """The decisions offered per ranked proposal, for the whole ranking in one query.
 
     The full guards run again when a decision is submitted; here only what the committee member
     needs to see is worked out: their role, the state, and their own conflicts of interest.
     """
-    from tracker.workflow.operations import Option, may_take, workflow_for
+    from tracker.workflow.operations import Option, may_take
 
-    ids = [row.proposal.id for row in ranking]
+    rows = [*ranking.ranked, *ranking.below_threshold]
+    ids = [row.proposal.id for row in rows]
     conflicted = (
         set(
             db.session.scalars(
@@ -577,7 +634,7 @@ def committee_options(ranking: list[RankedProposal], user: User) -> dict[int, li
         else set()
     )
     options = {}
-    for row in ranking:
+    for row in rows:
         proposal = row.proposal
         problems = (
             [_("You declared a conflict of interest on this proposal.")]
@@ -597,7 +654,7 @@ def granted_in_call(call) -> Decimal:
     total = db.session.scalar(
         sa.select(sa.func.sum(Proposal.granted_eur)).where(
             Proposal.call_id == call.id,
-            Proposal.status.in_(("selected", "contracting", "contracted")),
+            Proposal.status.in_(get_workflow(call.workflow_key).group("granted")),
         )
     )
     return Decimal(str(total or 0)).quantize(CENT)
@@ -666,7 +723,7 @@ def save_contract(
 ) -> Contract:
     """Edit the draft agreement; a signed one never changes."""
     _require(actor, Role.reviewer)
-    _require_status(proposal, "contracting")
+    _require_stage(proposal, "contracting")
     check_version(proposal, expected_version)
     if contract.signed:
         raise ReviewError(_("The agreement is signed and can no longer change."))

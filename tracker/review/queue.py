@@ -19,6 +19,7 @@ from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
 from tracker.proposals.models import Proposal
 from tracker.review.models import ReviewerAssignment, Score
+from tracker.workflow.definitions import states_in_group, workflows
 
 REFERENCE = re.compile(r"[A-Za-z0-9]+-\d{4}-\d{3,}")
 SORTS = {
@@ -80,9 +81,20 @@ class QueueFilter:
         return result
 
 
+def queue_states() -> dict:
+    """The states staff see, in the order of the workflows' files (for the status tabs)."""
+    states: dict = {}
+    for workflow in workflows().values():
+        hidden = workflow.group("hidden_from_staff")
+        for key in workflow.ordered_states():
+            if key not in hidden:
+                states.setdefault(key, workflow.states[key])
+    return states
+
+
 def _filtered(f: QueueFilter, *, with_status: bool = True):
     """The WHERE clauses of the filter (staff never see drafts)."""
-    clauses = [Proposal.status != "draft"]
+    clauses = [Proposal.status.not_in(states_in_group("hidden_from_staff"))]
     if f.call:
         clauses.append(Proposal.call_id == f.call)
     if f.programme:

@@ -1,8 +1,10 @@
-"""The reviewers' reference lists: screening items, salient risks, exclusions, scoring criteria."""
+"""The reviewers' reference lists: screening items, salient risks, exclusions, payments.
+
+Scoring criteria are per call (tracker.programmes.rubrics).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -43,30 +45,6 @@ SALIENT_RISKS = {
     "consumer": _l("Consumer protection (fintech, health)"),
     "corruption_tax": _l("Corruption and tax"),
 }
-
-
-@dataclass(frozen=True)
-class Criterion:
-    key: str
-    label: str
-    weight: int  # points out of 100
-
-
-CRITERIA = (
-    Criterion("relevance", _l("Relevance to the call and the SDGs"), 20),
-    Criterion("impact", _l("Development impact"), 25),
-    Criterion("viability", _l("Economic viability"), 20),
-    Criterion("innovation", _l("Innovation and additionality"), 15),
-    Criterion("partners", _l("Partners' capacity"), 10),
-    Criterion("sustainability", _l("Sustainability"), 10),
-)
-MAX_MARK = 10  # each criterion is marked 0 to 10
-
-
-def weighted_total(marks: dict[str, int]) -> Decimal:
-    """The total out of 100: each mark out of 10 scaled by its criterion's weight."""
-    total = sum(Decimal(marks[c.key]) * c.weight for c in CRITERIA) / MAX_MARK
-    return total.quantize(Decimal("0.01"))
 
 
 DEFAULT_SCHEDULE = (

@@ -24,6 +24,7 @@ from tracker.core.time import local_today
 from tracker.core.web import get_or_404, restored_formdata, roles_required
 from tracker.extensions import db
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
+from tracker.programmes.rubrics import rubric_for
 from tracker.proposals import sections
 from tracker.proposals.models import Proposal
 from tracker.proposals.operations import submissions_of
@@ -39,7 +40,7 @@ from tracker.review.forms import (
     score_form,
     screening_form,
 )
-from tracker.workflow.definitions import all_states
+from tracker.workflow.definitions import GROUPS
 from tracker.workflow.operations import (
     GuardFailed,
     StaleProposal,
@@ -66,7 +67,7 @@ def load_for_staff(proposal_id: int) -> Proposal:
             selectinload(Proposal.self_assessment),
         )
     )
-    if proposal is None or proposal.status == "draft":
+    if proposal is None or workflow_for(proposal).in_group(proposal.status, "hidden_from_staff"):
         abort(404)
     return proposal
 
@@ -104,7 +105,7 @@ def queue():
         f=f,
         page=page,
         choices=queue_ops.filter_choices(),
-        states=all_states(),
+        states=queue_ops.queue_states(),
         sorts=queue_ops.SORTS,
         page_sizes=queue_ops.PAGE_SIZES,
     )
@@ -155,27 +156,24 @@ def _render_proposal(
     posted checklist: both are shown as typed, with their errors, carrying the current version.
     """
     workflow = workflow_for(proposal)
+    stage = {name: workflow.in_group(proposal.status, name) for name in GROUPS}
     options = options_for(proposal, current_user)
     assessment = ops.hrdd_assessment(proposal)
-    contract = (
-        ops.contract_for(proposal)
-        if proposal.status in ("contracting", "contracted")
-        or (proposal.status in ("rejected", "withdrawn"))
-        else None
-    )
+    contract = ops.contract_for(proposal) if stage["contract_visible"] else None
     my_conflict = ops.conflict_of(proposal, current_user)
     assignments = ops.assignments(proposal)
     summary = ops.score_summary(proposal)
     context = {
         "proposal": proposal,
         "workflow": workflow,
+        "stage": stage,
         "options": options,
         "entries": timeline(proposal, for_applicant=False),
         "stage_overview": sections.overview(proposal, sections.FULL, local_today()),
-        "checklist": ops.screening_checklist(proposal) if proposal.status == "screening" else None,
+        "checklist": ops.screening_checklist(proposal) if stage["screening"] else None,
         "screening_form": None,
         "assessment": assessment,
-        "hrdd_problems": ops.hrdd_problems(proposal) if proposal.status == "hrdd_review" else [],
+        "hrdd_problems": ops.hrdd_problems(proposal) if stage["hrdd_review"] else [],
         "assignments": assignments,
         "scores": ops.scores(proposal) if ops.may_see_scores(proposal, current_user) else None,
         "summary": summary,
@@ -184,12 +182,11 @@ def _render_proposal(
         "assign_form": _assign_form(proposal, assignments),
         "contract": contract,
         "contract_problems": ops.contract_problems(proposal, contract)
-        if proposal.status == "contracting"
+        if stage["contracting"]
         else [],
         "transition_form": TransitionForm(version=proposal.version),
         "failed_key": failed_transition[0] if failed_transition else None,
         "failed_form": failed_transition[1] if failed_transition else None,
-        "criteria": rules.CRITERIA,
         "risks": rules.SALIENT_RISKS,
         "hrdd_steps": sections.HRDD_STEPS,
         "is_assigned": any(a.reviewer_id == current_user.id for a in assignments),
@@ -242,7 +239,13 @@ def transition(proposal_id: int, key: str):
     back_to_selection = request.form.get("return_to") == "selection"
     if not form.validate_on_submit():
         return _refused_transition(proposal, key, form, back_to_selection, status=422)
-    data = {"granted_eur": form.granted_eur.data} if key == "select" else {}
+    transition_ = workflow_for(proposal).transitions.get(key)
+    inputs = transition_.inputs if transition_ else ()
+    data = {
+        name: value
+        for name, value in (("granted_eur", form.granted_eur.data), ("deadline", form.deadline.utc))
+        if name in inputs
+    }
     try:
         change = perform_transition(
             proposal,
@@ -255,9 +258,11 @@ def transition(proposal_id: int, key: str):
         )
     except WorkflowError as error:
         db.session.rollback()
-        if key == "select" and isinstance(error, GuardFailed):
+        if "granted_eur" in inputs and isinstance(error, GuardFailed):
             # Problems with the amount are shown at the amount field.
             form.granted_eur.errors = list(error.problems or [error.message])
+        elif "deadline" in inputs and isinstance(error, GuardFailed) and form.comment.data:
+            form.deadline.errors = list(error.problems or [error.message])
         else:
             flash(error.message, "danger")
             for problem in error.problems:
@@ -280,7 +285,7 @@ def transition(proposal_id: int, key: str):
     flash(
         _(
             "Done: the proposal is now “%(state)s”.",
-            state=_(workflow_for(proposal).states[change.to_status].label),
+            state=str(workflow_for(proposal).states[change.to_status].label),
         ),
         "success",
     )
@@ -394,7 +399,9 @@ def _hrdd_data(assessment) -> dict:
 def hrdd(proposal_id: int):
     proposal = load_for_staff(proposal_id)
     assessment = ops.hrdd_assessment(proposal)
-    editable = proposal.status == "hrdd_review" and current_user.has_role(Role.hrdd, Role.admin)
+    editable = workflow_for(proposal).in_group(
+        proposal.status, "hrdd_review"
+    ) and current_user.has_role(Role.hrdd, Role.admin)
     status = 200
     stale = []
     if request.method == "POST":
@@ -517,12 +524,13 @@ def conflict(proposal_id: int):
 def score(proposal_id: int):
     proposal = load_for_staff(proposal_id)
     mine = next((s for s in ops.scores(proposal) if s.reviewer_id == current_user.id), None)
+    criteria = rubric_for(proposal.call).as_data()["criteria"]
     status = 200
     stale = []
     if request.method == "POST":
-        form = score_form(formdata=request.form)
+        form = score_form(criteria, formdata=request.form)
         if form.validate_on_submit():
-            marks = {c.key: form[f"mark_{c.key}"].data for c in rules.CRITERIA}
+            marks = {c["key"]: form[f"mark_{c['key']}"].data for c in criteria}
             try:
                 ops.submit_score(
                     proposal,
@@ -549,15 +557,20 @@ def score(proposal_id: int):
         if mine:
             data.update({f"mark_{k}": v for k, v in mine.marks.items()})
         restored = restored_formdata()
-        form = score_form(formdata=restored) if restored is not None else score_form(data=data)
+        form = (
+            score_form(criteria, formdata=restored)
+            if restored is not None
+            else score_form(criteria, data=data)
+        )
     form.version.data = proposal.version
     return render_template(
         "review/score.html",
         proposal=proposal,
         form=form,
-        criteria=rules.CRITERIA,
+        criteria=criteria,
         mine=mine,
         steps=sections.HRDD_STEPS,
+        hrdd_steps=sections.HRDD_STEPS,
         stale=stale,
     ), status
 
@@ -623,7 +636,7 @@ def contract(proposal_id: int):
     if agreement is None:
         abort(404)
     editable = (
-        proposal.status == "contracting"
+        workflow_for(proposal).in_group(proposal.status, "contracting")
         and not agreement.signed
         and current_user.has_role(Role.reviewer, Role.admin)
     )

@@ -1,30 +1,115 @@
-"""The workflows as data: states, transitions, who may take them and what they need.
+"""The workflows: states, transitions, who may take them, and named groups of states.
 
-A pure module: no Flask, no database. Guards are named here and implemented in
-``tracker.workflow.guards``; the service in ``tracker.workflow.operations`` is the only code that
-moves a proposal from one state to another. Labels are marked for translation with ``N_`` and
-translated where they are shown.
+A pure module: no Flask, no database. Workflows are data files (``tracker/workflow/data/*.yaml``,
+plus an installation's own in ``TRACKER_WORKFLOWS_DIR``), read by ``tracker.workflow.loader``
+and kept here by key. Guards and effects are named in the files and implemented elsewhere (the
+registry is ``tracker.workflow.builtins``); the service in ``tracker.workflow.operations`` is the
+only code that moves a proposal from one state to another.
+
+The rest of the code never names a state: it asks a workflow whether a state belongs to a
+group (``workflow.in_group(proposal.status, "scoring")``), and the groups are in the files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-
-def N_(text: str) -> str:
-    """Marks a string for translation without translating it here."""
-    return text
-
+from pathlib import Path
 
 APPLICANT = "applicant"
 REVIEWER = "reviewer"
 HRDD = "hrdd"
 COMMITTEE = "committee"
 ADMIN = "admin"
+ROLES = frozenset({APPLICANT, REVIEWER, HRDD, COMMITTEE, ADMIN})
 
 # Special targets, resolved from the history by the service.
-RETURN_TO_PREVIOUS = "@previous"  # where the proposal was before info_requested
+RETURN_TO_PREVIOUS = "@previous"  # where the proposal was before information was requested
 RETURN_FROM_REJECTION = "@before-rejection"  # where it was before it was rejected
+SAME_STATE = "@same"  # stays where it is (an extension of the deadline, say), with its history row
+
+# The guards and effects a workflow file may name (implemented and registered by the features:
+# see tracker.workflow.builtins), and the inputs a transition may ask for.
+GUARD_NAMES = frozenset(
+    {
+        "call_open",
+        "full_proposal_open",
+        "concept_note_complete",
+        "proposal_complete",
+        "screening_passed",
+        "hrdd_cleared",
+        "scores_complete",
+        "no_conflict",
+        "selection_ready",
+        "grant_within_limits",
+        "contract_complete",
+        "deadline_given",
+    }
+)
+EFFECT_NAMES = frozenset(
+    {
+        "record_submission",
+        "record_full_submission",
+        "record_grant",
+        "prepare_contract",
+        "sign_contract",
+        "extend_deadline",
+    }
+)
+INPUT_NAMES = frozenset({"granted_eur", "deadline"})
+
+# The groups the code asks about, with what each means (documented in docs/workflows.md).
+GROUPS = {
+    "hidden_from_staff": "states of drafts, which staff do not see",
+    "concept_note": "states where the applicant writes the concept note (two-stage calls)",
+    "screening": "states where the eligibility checklist is filled",
+    "hrdd_review": "states where the HRDD assessment is made",
+    "scoring": "states where reviewers are assigned and score",
+    "evaluation_shown": "states where the evaluation panel is shown",
+    "conflict_declarable": "states where scorers and committee members declare conflicts",
+    "committee": "states ranked before the committee",
+    "granted": "states of a proposal with a grant (selected, contracting, contracted...)",
+    "contracting": "states where the agreement is prepared",
+    "contract_visible": "states where the agreement is shown",
+    "assignable": "states where reviewers may be assigned",
+    "info_requested": "states waiting for the applicant's answer",
+    "after_screening": "states reached only after passing eligibility (the report's funnel)",
+    "preselected": "states reached only after pre-selection (the report's funnel)",
+    "selected": "the state entered when the selection is decided (the report counts it)",
+    "contracted": "the state of a signed agreement",
+    "submitted": "the state right after submission (historical imports)",
+    "rejected": "the state of a rejection",
+    "withdrawn": "the state of a withdrawal",
+}
+
+
+_language: Callable[[], str] = lambda: "en"  # noqa: E731 - replaced by the app (set_language)
+
+
+def set_language(getter: Callable[[], str]) -> None:
+    """Say how to find the reader's language (the app passes Flask-Babel's locale)."""
+    global _language
+    _language = getter
+
+
+class LocalText(dict):
+    """A label in several languages; ``str()`` gives the reader's, English when missing."""
+
+    def __str__(self) -> str:
+        language = (_language() or "en")[:2]
+        return self.get(language) or self["en"]
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+    def __hash__(self) -> int:  # frozen dataclasses holding it stay hashable
+        return hash(tuple(sorted(self.items())))
+
+    @classmethod
+    def default_reason(cls) -> LocalText:
+        return cls({"en": "Reason", "fr": "Motif", "de": "Begründung"})
 
 
 @dataclass(frozen=True)
@@ -32,9 +117,9 @@ class State:
     """A status a proposal can be in."""
 
     key: str
-    label: str
+    label: LocalText
     badge: str = "secondary"
-    applicant_label: str | None = None  # what the applicant sees, when it differs
+    applicant_label: LocalText | None = None  # what the applicant sees, when it differs
     terminal: bool = False
     applicant_edits: bool = False  # whether the applicant may edit the form in this state
 
@@ -44,18 +129,20 @@ class Transition:
     """A way out of one or more states."""
 
     key: str
-    label: str
+    label: LocalText
     sources: frozenset[str]
     target: str
     roles: frozenset[str]
     guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()  # what the person taking it gives: granted_eur, deadline
     requires_reason: bool = False  # a reason or message that the applicant sees
-    reason_label: str = N_("Reason")
+    reason_label: LocalText = field(default_factory=LocalText.default_reason)
     notify_applicant: bool = False
     public: bool = True  # shown on the applicant's timeline
     button: str = "primary"
-    confirm: str | None = None  # asked before an irreversible step
-    history_label: str | None = None  # how the applicant's timeline words it
+    confirm: LocalText | None = None  # asked before an irreversible step
+    history_label: LocalText | None = None  # how the applicant's timeline words it
 
     @property
     def by_applicant(self) -> bool:
@@ -64,17 +151,17 @@ class Transition:
 
 @dataclass(frozen=True)
 class Workflow:
-    """A versioned set of states and transitions that a call runs under."""
+    """A named set of states and transitions that a call runs under."""
 
     key: str
-    label: str
+    label: LocalText
     states: dict[str, State]
     transitions: dict[str, Transition]
     initial: str = "draft"
     two_stage: bool = False
-    scores_required: int = 2
-    divergence_threshold: float = 0.30  # a third score when two differ by more than this share
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)
+    description: LocalText | None = None
+    source: str = ""
 
     def state(self, key: str) -> State:
         return self.states[key]
@@ -85,326 +172,108 @@ class Workflow:
     def is_terminal(self, state: str) -> bool:
         return self.states[state].terminal
 
+    def group(self, name: str) -> frozenset[str]:
+        """The states of a named group (empty when the workflow does not have it)."""
+        return self.groups.get(name, frozenset())
 
-def _states(two_stage: bool) -> dict[str, State]:
-    states = [
-        State("draft", N_("Draft"), "secondary", applicant_edits=True),
-        State("submitted", N_("Submitted"), "info", N_("Submitted, waiting for screening")),
-        State("screening", N_("Screening"), "info", N_("Eligibility check")),
-        State(
-            "preselection", N_("Pre-selection"), "info", N_("Before the pre-selection committee")
-        ),
-        State(
-            "full_proposal",
-            N_("Full proposal"),
-            "warning",
-            N_("Pre-selected: complete the full proposal"),
-            applicant_edits=True,
-        ),
-        State("hrdd_review", N_("HRDD review"), "info", N_("Human-rights due-diligence review")),
-        State("evaluation", N_("Evaluation"), "info", N_("Under evaluation")),
-        State("selection", N_("Selection"), "info", N_("Under evaluation")),
-        State("reserve", N_("Reserve list"), "warning", N_("Under evaluation")),
-        State("selected", N_("Selected"), "success"),
-        State(
-            "contracting", N_("Contracting"), "success", N_("Selected: agreement in preparation")
-        ),
-        State("contracted", N_("Contracted"), "success", N_("Agreement signed")),
-        State(
-            "info_requested", N_("Information requested"), "warning", N_("Your answer is needed")
-        ),
-        State("rejected", N_("Rejected"), "danger", N_("Not retained"), terminal=True),
-        State("withdrawn", N_("Withdrawn"), "dark", terminal=True),
-    ]
-    if not two_stage:
-        states = [s for s in states if s.key not in {"preselection", "full_proposal"}]
-    return {s.key: s for s in states}
+    def in_group(self, state: str | None, name: str) -> bool:
+        return state in self.groups.get(name, ())
+
+    def first_of(self, name: str) -> str:
+        """The state of a group meant to hold one (``selected``, ``rejected``...)."""
+        members = self.groups.get(name)
+        if not members:
+            raise KeyError(f"workflow {self.key!r} has no state in group {name!r}")
+        return sorted(members)[0]
+
+    def with_effect(self, effect: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if effect in t.effects]
+
+    def with_guard(self, guard: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if guard in t.guards]
+
+    def ordered_states(self) -> list[str]:
+        """States in the order of the file, which follows the procedure."""
+        return list(self.states)
 
 
-def _transitions(two_stage: bool) -> dict[str, Transition]:
-    staff_states_before_contracting = {
-        "submitted",
-        "screening",
-        "preselection",
-        "full_proposal",
-        "hrdd_review",
-        "evaluation",
-        "selection",
-        "reserve",
-        "selected",
-        "info_requested",
-    }
-    if not two_stage:
-        staff_states_before_contracting -= {"preselection", "full_proposal"}
+# --- the registry ----------------------------------------------------------------------------
 
-    def t(key, label, sources, target, roles, **kwargs) -> Transition:
-        return Transition(key, label, frozenset(sources), target, frozenset(roles), **kwargs)
+SHIPPED_DIR = Path(__file__).with_name("data")
+CREATE = "create"  # the transition recorded when a proposal is created
+IMPORT = "import"  # and the one of imported history
 
-    def reject(key, label, sources, roles, history_label, **kwargs) -> Transition:
-        """A rejection: always with a reason the applicant sees, confirmed first."""
-        kwargs.setdefault("confirm", N_("Reject this proposal? The applicant will see the reason."))
-        return t(
-            key,
-            label,
-            sources,
-            "rejected",
-            roles,
-            requires_reason=True,
-            reason_label=N_("Reason for the applicant"),
-            notify_applicant=True,
-            button="danger",
-            history_label=history_label,
-            **kwargs,
-        )
-
-    submit_guards = ("call_open", "concept_note_complete" if two_stage else "proposal_complete")
-    items = [
-        t(
-            "submit",
-            N_("Submit the concept note") if two_stage else N_("Submit the proposal"),
-            {"draft"},
-            "submitted",
-            {APPLICANT},
-            guards=submit_guards,
-            confirm=N_("After submission the form is locked. Submit now?"),
-            history_label=N_("Submitted"),
-        ),
-        t(
-            "start_screening",
-            N_("Start screening"),
-            {"submitted"},
-            "screening",
-            {REVIEWER},
-            history_label=N_("Eligibility check started"),
-        ),
-        t(
-            "pass_screening",
-            N_("Pass screening"),
-            {"screening"},
-            "preselection" if two_stage else "hrdd_review",
-            {REVIEWER},
-            guards=("screening_passed",),
-            notify_applicant=True,
-            history_label=N_("Found eligible"),
-        ),
-        reject(
-            "reject_screening",
-            N_("Reject at screening"),
-            {"screening"},
-            {REVIEWER},
-            N_("Not eligible"),
-        ),
-        t(
-            "request_information",
-            N_("Request information"),
-            {"screening", "hrdd_review", "evaluation"},
-            "info_requested",
-            {REVIEWER, HRDD},
-            requires_reason=True,
-            reason_label=N_("Message to the applicant"),
-            notify_applicant=True,
-            button="warning",
-            history_label=N_("Information requested"),
-        ),
-        t(
-            "respond",
-            N_("Send the answer"),
-            {"info_requested"},
-            RETURN_TO_PREVIOUS,
-            {APPLICANT},
-            requires_reason=True,
-            reason_label=N_("Your answer"),
-            history_label=N_("Answer sent"),
-        ),
-        t(
-            "clear_hrdd",
-            N_("Clear HRDD review"),
-            {"hrdd_review"},
-            "evaluation",
-            {HRDD},
-            guards=("hrdd_cleared",),
-            history_label=N_("Human-rights due-diligence review completed"),
-        ),
-        reject(
-            "reject_hrdd",
-            N_("Reject at HRDD review"),
-            {"hrdd_review"},
-            {HRDD},
-            N_("Not retained after the human-rights due-diligence review"),
-        ),
-        t(
-            "complete_evaluation",
-            N_("Complete evaluation"),
-            {"evaluation"},
-            "selection",
-            {REVIEWER},
-            guards=("scores_complete",),
-            public=False,
-        ),
-        reject(
-            "reject_evaluation",
-            N_("Reject after evaluation"),
-            {"evaluation"},
-            {REVIEWER},
-            N_("Not retained after evaluation"),
-        ),
-        t(
-            "select",
-            N_("Select"),
-            {"selection", "reserve"},
-            "selected",
-            {COMMITTEE},
-            guards=("no_conflict", "selection_ready", "grant_within_limits"),
-            notify_applicant=True,
-            button="success",
-            confirm=N_("Record the selection of this proposal with this amount?"),
-            history_label=N_("Selected for co-financing"),
-        ),
-        t(
-            "reserve",
-            N_("Put on the reserve list"),
-            {"selection"},
-            "reserve",
-            {COMMITTEE},
-            guards=("no_conflict",),
-            public=False,
-            button="warning",
-        ),
-        reject(
-            "reject_selection",
-            N_("Reject at selection"),
-            {"selection", "reserve"},
-            {COMMITTEE},
-            N_("Not selected by the committee"),
-            guards=("no_conflict",),
-        ),
-        t(
-            "start_contracting",
-            N_("Start contracting"),
-            {"selected"},
-            "contracting",
-            {REVIEWER},
-            notify_applicant=True,
-            history_label=N_("Agreement in preparation"),
-        ),
-        t(
-            "sign_contract",
-            N_("Record the signed agreement"),
-            {"contracting"},
-            "contracted",
-            {REVIEWER},
-            guards=("contract_complete",),
-            notify_applicant=True,
-            button="success",
-            confirm=N_(
-                "Record the agreement as signed by both parties? It cannot be changed after."
-            ),
-            history_label=N_("Agreement signed"),
-        ),
-        reject(
-            "cancel",
-            N_("Cancel"),
-            {"selected", "contracting"},
-            {REVIEWER},
-            N_("Selection cancelled"),
-            confirm=N_("Cancel this selection? The applicant will see the reason."),
-        ),
-        t(
-            "withdraw",
-            N_("Withdraw the proposal"),
-            {"draft"} | staff_states_before_contracting,
-            "withdrawn",
-            {APPLICANT},
-            requires_reason=True,
-            reason_label=N_("Why are you withdrawing?"),
-            button="outline-danger",
-            confirm=N_("Withdraw this proposal? This cannot be undone."),
-            history_label=N_("Withdrawn by the applicant"),
-        ),
-        t(
-            "reopen",
-            N_("Reopen"),
-            {"rejected"},
-            RETURN_FROM_REJECTION,
-            {ADMIN},
-            requires_reason=True,
-            reason_label=N_("Why is the rejection undone?"),
-            notify_applicant=True,
-            button="outline-secondary",
-            history_label=N_("Rejection undone"),
-        ),
-    ]
-    if two_stage:
-        items += [
-            t(
-                "preselect",
-                N_("Pre-select"),
-                {"preselection"},
-                "full_proposal",
-                {COMMITTEE},
-                guards=("no_conflict",),
-                notify_applicant=True,
-                button="success",
-                history_label=N_("Pre-selected: the full proposal is invited"),
-            ),
-            reject(
-                "reject_preselection",
-                N_("Reject at pre-selection"),
-                {"preselection"},
-                {COMMITTEE},
-                N_("Not pre-selected"),
-                guards=("no_conflict",),
-                confirm=N_("Reject this concept note? The applicant will see the reason."),
-            ),
-            t(
-                "submit_full_proposal",
-                N_("Submit the full proposal"),
-                {"full_proposal"},
-                "hrdd_review",
-                {APPLICANT},
-                guards=("full_proposal_open", "proposal_complete"),
-                confirm=N_("After submission the form is locked. Submit the full proposal now?"),
-                history_label=N_("Full proposal submitted"),
-            ),
-        ]
-    return {item.key: item for item in items}
+_registry: dict[str, Workflow] | None = None
+_extra_dir: str | None = None
 
 
-def _workflow(key: str, label: str, two_stage: bool) -> Workflow:
-    return Workflow(
-        key=key,
-        label=label,
-        states=_states(two_stage),
-        transitions=_transitions(two_stage),
-        two_stage=two_stage,
-    )
+def vocabulary():
+    from tracker.workflow.loader import Vocabulary
+
+    return Vocabulary(roles=ROLES, guards=GUARD_NAMES, effects=EFFECT_NAMES, inputs=INPUT_NAMES)
 
 
-SINGLE_STAGE = _workflow(
-    "bpf-single-stage", N_("Single stage (one full application, before 2022)"), two_stage=False
-)
-TWO_STAGE = _workflow(
-    "bpf-two-stage", N_("Two stages (concept note, then full proposal, since 2022)"), two_stage=True
-)
+def load_registry(extra_dir: str | None = None) -> dict[str, Workflow]:
+    """Read the shipped workflows, then an installation's (``TRACKER_WORKFLOWS_DIR``).
 
-WORKFLOWS: dict[str, Workflow] = {w.key: w for w in (SINGLE_STAGE, TWO_STAGE)}
-DEFAULT_WORKFLOW = TWO_STAGE.key
-# Transition recorded when a proposal is created, and for imported history.
-CREATE = "create"
-IMPORT = "import"
+    A file that does not pass the checks stops the start with every problem and its line; an
+    installation's file may not reuse the key of a shipped workflow.
+    """
+    from tracker.workflow.loader import Problem, WorkflowFileError, load_file
+
+    global _registry, _extra_dir
+    found: dict[str, Workflow] = {}
+    directories = [SHIPPED_DIR] + ([Path(extra_dir)] if extra_dir else [])
+    for directory in directories:
+        if not directory.is_dir():
+            raise WorkflowFileError(str(directory), [Problem(0, "no such folder")])
+        for path in sorted(directory.glob("*.yaml")):
+            workflow = load_file(path, vocabulary())
+            if workflow.key in found:
+                raise WorkflowFileError(
+                    str(path),
+                    [
+                        Problem(
+                            1,
+                            f"the key “{workflow.key}” is already used by "
+                            f"{found[workflow.key].source}",
+                        )
+                    ],
+                )
+            found[workflow.key] = workflow
+    _registry, _extra_dir = found, extra_dir
+    return found
+
+
+def workflows() -> dict[str, Workflow]:
+    """Every installed workflow, by key."""
+    if _registry is None:
+        load_registry(_extra_dir)
+    return _registry  # type: ignore[return-value]
 
 
 def get_workflow(key: str) -> Workflow:
     """The workflow with this key; unknown keys are a configuration error."""
     try:
-        return WORKFLOWS[key]
+        return workflows()[key]
     except KeyError:
-        raise KeyError(f"unknown workflow {key!r}; known: {', '.join(WORKFLOWS)}") from None
+        raise KeyError(f"unknown workflow {key!r}; known: {', '.join(workflows())}") from None
 
 
 def all_states() -> dict[str, State]:
     """Every state of every workflow (for labels in lists that mix calls)."""
     merged: dict[str, State] = {}
-    for workflow in WORKFLOWS.values():
-        merged.update(workflow.states)
+    for workflow in workflows().values():
+        for key, state in workflow.states.items():
+            merged.setdefault(key, state)
     return merged
+
+
+def states_in_group(name: str) -> frozenset[str]:
+    """The states of a group in any workflow (for queries over proposals of every call)."""
+    return frozenset().union(*(w.group(name) for w in workflows().values()))
+
+
+BPF_SINGLE_STAGE = "bpf-single-stage"
+BPF_TWO_STAGE = "bpf-two-stage"
+DEFAULT_WORKFLOW = BPF_TWO_STAGE

@@ -24,8 +24,11 @@ from tracker.workflow.definitions import (
     ADMIN,
     APPLICANT,
     CREATE,
+    EFFECT_NAMES,
+    GUARD_NAMES,
     RETURN_FROM_REJECTION,
     RETURN_TO_PREVIOUS,
+    SAME_STATE,
     Transition,
     Workflow,
     get_workflow,
@@ -77,18 +80,24 @@ class TransitionContext:
     now: datetime = field(default_factory=utcnow)
     # False when only asking whether a transition could be offered (inputs not typed yet).
     with_inputs: bool = True
+    # The reason or message the history row will carry (an effect may complete it).
+    comment: str = ""
 
 
 Guard = Callable[[TransitionContext], list[str]]
 Effect = Callable[[TransitionContext], None]
 
+# Filled by the features that implement them; tracker.workflow.builtins imports them all and
+# checks that every name a workflow file may use has its implementation.
 GUARDS: dict[str, Guard] = {}
-EFFECTS: dict[str, list[Effect]] = {}
+EFFECTS: dict[str, Effect] = {}
 AFTER: list[Callable[[TransitionContext, StatusChange], None]] = []
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
-    """Register a guard under the name the workflow definitions use."""
+    """Register a guard under the name workflow files use (one of GUARD_NAMES)."""
+    if name not in GUARD_NAMES:
+        raise ValueError(f"{name!r} is not a guard name workflows know (definitions.GUARD_NAMES)")
 
     def register(func: Guard) -> Guard:
         GUARDS[name] = func
@@ -97,11 +106,15 @@ def guard(name: str) -> Callable[[Guard], Guard]:
     return register
 
 
-def effect(transition_key: str) -> Callable[[Effect], Effect]:
-    """Register something a transition does besides changing the status."""
+def effect(name: str) -> Callable[[Effect], Effect]:
+    """Register something a transition does besides changing the status, under its name."""
+    if name not in EFFECT_NAMES:
+        raise ValueError(
+            f"{name!r} is not an effect name workflows know (definitions.EFFECT_NAMES)"
+        )
 
     def register(func: Effect) -> Effect:
-        EFFECTS.setdefault(transition_key, []).append(func)
+        EFFECTS[name] = func
         return func
 
     return register
@@ -164,18 +177,26 @@ def options_for(proposal, actor, now: datetime | None = None) -> list[Option]:
 def resolve_target(proposal, transition: Transition) -> str:
     """The target state; for the two 'go back' transitions it is read from the history."""
     if transition.target == RETURN_TO_PREVIOUS:
-        entering = _last_entry_into(proposal.id, "info_requested")
+        entering = _last_entry_into(proposal.id, transition.sources)
         return entering.from_status
     if transition.target == RETURN_FROM_REJECTION:
-        entering = _last_entry_into(proposal.id, "rejected")
+        entering = _last_entry_into(proposal.id, workflow_for(proposal).group("rejected"))
         return entering.from_status
+    if transition.target == SAME_STATE:
+        return proposal.status
     return transition.target
 
 
-def _last_entry_into(proposal_id: int, status: str) -> StatusChange:
+def _last_entry_into(proposal_id: int, statuses) -> StatusChange:
+    """The last history row that entered one of these states from another one."""
     row = db.session.scalar(
         db.select(StatusChange)
-        .where(StatusChange.proposal_id == proposal_id, StatusChange.to_status == status)
+        .where(
+            StatusChange.proposal_id == proposal_id,
+            StatusChange.to_status.in_(list(statuses)),
+            StatusChange.from_status.is_not(None),
+            StatusChange.from_status != StatusChange.to_status,
+        )
         .order_by(StatusChange.seq.desc())
         .limit(1)
     )
@@ -188,7 +209,7 @@ def stale_message(proposal) -> str:
     """Tell the user what changed since they loaded the page."""
     change = last_change(proposal.id)
     state = workflow_for(proposal).states.get(proposal.status)
-    label = _(state.label) if state else proposal.status
+    label = str(state.label) if state else proposal.status
     if change is None:
         return _(
             "This proposal was changed by someone else. Nothing was saved; reload and try again."
@@ -256,21 +277,23 @@ def perform_transition(
         raise TransitionNotAllowed(
             _(
                 "“%(action)s” is not possible while the proposal is “%(state)s”.",
-                action=_(transition.label),
-                state=_(state.label),
+                action=str(transition.label),
+                state=str(state.label),
             )
         )
     if not may_take(actor, proposal, transition):
         raise TransitionNotAllowed(
-            _("Your role does not allow “%(action)s”.", action=_(transition.label))
+            _("Your role does not allow “%(action)s”.", action=str(transition.label))
         )
     comment = (comment or "").strip()
     if transition.requires_reason and not comment:
         raise GuardFailed(
-            _("%(field)s is required.", field=_(transition.reason_label)),
-            [_("%(field)s is required.", field=_(transition.reason_label))],
+            _("%(field)s is required.", field=str(transition.reason_label)),
+            [_("%(field)s is required.", field=str(transition.reason_label))],
         )
-    context = TransitionContext(proposal, actor, workflow, transition, data or {}, now or utcnow())
+    context = TransitionContext(
+        proposal, actor, workflow, transition, data or {}, now or utcnow(), comment=comment
+    )
     problems = check_guards(context)
     if problems:
         raise GuardFailed(
@@ -279,8 +302,8 @@ def perform_transition(
 
     target = resolve_target(proposal, transition)
     previous = last_change(proposal.id)
-    for run_effect in EFFECTS.get(key, []):
-        run_effect(context)
+    for name in transition.effects:
+        EFFECTS[name](context)
     from_status = proposal.status
     proposal.status = target
     proposal.updated_at = context.now
@@ -293,7 +316,7 @@ def perform_transition(
             to_status=target,
             transition=key,
             actor_id=actor.id,
-            comment=comment,
+            comment=context.comment,
             internal_note=(note or "").strip(),
             at=context.now,
             previous=previous,

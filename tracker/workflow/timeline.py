@@ -56,11 +56,11 @@ def timeline(proposal, *, for_applicant: bool) -> list[Entry]:
         if row.transition == CREATE:
             title = _("Draft created")
         elif transition is not None:
-            title = _(transition.history_label or transition.label)
+            title = str(transition.history_label or transition.label)
         elif row.transition == IMPORT or row.imported:
             state = workflow.states.get(row.to_status)
             title = _(
-                "%(state)s (imported history)", state=_(state.label) if state else row.to_status
+                "%(state)s (imported history)", state=str(state.label) if state else row.to_status
             )
         else:
             title = row.transition
