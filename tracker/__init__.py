@@ -239,7 +239,30 @@ def _load_workflows(app: Flask) -> None:
         return locale.language if locale else "en"
 
     definitions.set_language(language)
-    definitions.load_registry(app.config.get("WORKFLOWS_DIR"))
+    registry = definitions.load_registry(app.config.get("WORKFLOWS_DIR"))
+    _refuse_stranding(app, registry)
+
+
+def _refuse_stranding(app: Flask, registry) -> None:
+    """Refuse to start with a workflow that lost a state its calls' proposals are in."""
+    from tracker.extensions import db
+    from tracker.workflow.operations import stranded_states
+
+    with app.app_context():
+        try:
+            problems = {
+                key: stranded for key, w in registry.items() if (stranded := stranded_states(w))
+            }
+        except sa.exc.SQLAlchemyError:  # a database not created or migrated yet
+            db.session.rollback()
+            return
+        finally:
+            db.session.remove()
+    if problems:
+        raise RuntimeError(
+            "workflows would strand proposals (a state they are in is gone; give a changed "
+            f"workflow a new key): {problems}"
+        )
 
 
 def _register_request_hooks(app: Flask) -> None:

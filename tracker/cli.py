@@ -37,7 +37,7 @@ def register_commands(app: Flask) -> None:
     from tracker.imports.cli import import_group
     from tracker.reports.cli import report
 
-    for command in (users, history, demo, import_group, report):
+    for command in (users, history, demo, import_group, report, workflows_group):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
 
@@ -228,3 +228,72 @@ def demo_accounts_command():
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for email, _name, roles in DEMO_ACCOUNTS:
         click.echo(f"  {email:24} {', '.join(r.value for r in roles)}")
+
+
+# --- workflows -------------------------------------------------------------------------------
+
+
+@click.group("workflows")
+def workflows_group():
+    """The workflows calls run under (data files; see docs/workflows.md)."""
+
+
+@workflows_group.command("list")
+@with_appcontext
+def list_workflows_command():
+    """The installed workflows: key, states, transitions, where each comes from."""
+    from tracker.workflow.definitions import workflows
+
+    for key, workflow in sorted(workflows().items()):
+        stages = "two stages" if workflow.two_stage else "one stage"
+        click.echo(
+            f"{key:24} {len(workflow.states):2} states, {len(workflow.transitions):2} transitions, "
+            f"{stages}  {workflow.label['en']}  ({workflow.source})"
+        )
+
+
+@workflows_group.command("show")
+@click.argument("key")
+@with_appcontext
+def show_workflow_command(key):
+    """Print a workflow as a text diagram: each state and the ways out of it."""
+    from tracker.workflow.definitions import workflows
+    from tracker.workflow.diagram import text_diagram
+
+    workflow = workflows().get(key)
+    if workflow is None:
+        click.echo(f"Error: no workflow {key!r} (tracker workflows list).", err=True)
+        sys.exit(1)
+    click.echo(text_diagram(workflow), nl=False)
+
+
+@workflows_group.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def check_workflow_command(path):
+    """Check a workflow file: every problem with its line (exit status 1 if any)."""
+    from pathlib import Path
+
+    from tracker.workflow.definitions import vocabulary
+    from tracker.workflow.loader import Problem, build, check_text, parse
+    from tracker.workflow.operations import stranded_states
+
+    text = Path(path).read_text(encoding="utf-8")
+    problems = check_text(text, vocabulary())
+    if not problems:
+        data, lines, _ = parse(text)
+        workflow = build(data)
+        for state, count in sorted(stranded_states(workflow).items()):
+            problems.append(
+                Problem(
+                    lines.get(("key",), 1),
+                    f"{count} proposal(s) of calls using “{workflow.key}” are in state “{state}”, "
+                    "which this file no longer has: give the new version a new key",
+                )
+            )
+    for problem in problems:
+        click.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s).", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: OK")

@@ -197,3 +197,20 @@ class ClauseForm(BaseForm):
     text = TextAreaField(
         _l("Clause text"), validators=[DataRequired(), Length(max=50000)], render_kw={"rows": 14}
     )
+
+
+class ExtensionForm(BaseForm):
+    """An administrator extends one proposal's deadline (applicants give their draft number)."""
+
+    proposal_number = WholeNumberField(
+        _l("Proposal number (the draft's number, or its reference's)"),
+        validators=[InputRequired()],
+    )
+    deadline = LocalDateTimeField(
+        _l("New deadline (Luxembourg time)"), validators=[InputRequired()]
+    )
+    reason = TextAreaField(
+        _l("Why is the deadline extended?"),
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"rows": 2},
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,6 +18,7 @@ from tracker.programmes.forms import (
     BatchForm,
     CallForm,
     ClauseForm,
+    ExtensionForm,
     ProgrammeForm,
     RubricForm,
     SectorForm,
@@ -147,6 +148,16 @@ def edit_call(programme_id: int | None = None, call_id: int | None = None):
         changes=entries_for_object("call", call.id) if call else [],
         rubric=rubric_for(call) if call else None,
         batch_form=BatchForm(formdata=None) if call and call.rolling else None,
+        extension_form=ExtensionForm(formdata=None) if call else None,
+        extended=list(
+            db.session.scalars(
+                sa.select(Proposal)
+                .where(Proposal.call_id == call.id, Proposal.deadline_extended_to.is_not(None))
+                .order_by(Proposal.id)
+            )
+        )
+        if call
+        else [],
     )
 
 
@@ -322,3 +333,98 @@ def publish_clause(clause_id: int):
         db.session.commit()
         flash(_("Version %(n)s is now the current HRDD clause.", n=clause.number), "success")
     return redirect(url_for("programmes.clauses"))
+
+
+# --- workflows -------------------------------------------------------------------------------
+
+
+@bp.get("/admin/workflows")
+@roles_required(Role.admin)
+def workflows_page():
+    from tracker.workflow.definitions import workflows
+
+    used = dict(
+        db.session.execute(
+            sa.select(Call.workflow_key, sa.func.count(Call.id)).group_by(Call.workflow_key)
+        ).all()
+    )
+    return render_template(
+        "programmes/workflows.html",
+        workflows=sorted(workflows().values(), key=lambda w: w.key),
+        used=used,
+    )
+
+
+@bp.get("/admin/workflows/<key>")
+@roles_required(Role.admin)
+def workflow_page(key: str):
+    from markupsafe import Markup
+
+    from tracker.workflow.definitions import GROUPS, workflows
+    from tracker.workflow.diagram import svg_diagram
+    from tracker.workflow.operations import stranded_states
+
+    workflow = workflows().get(key)
+    if workflow is None:
+        abort(404)
+    labels = {k: str(s.label) for k, s in workflow.states.items()}
+    labels.update({k: str(t.label) for k, t in workflow.transitions.items()})
+    calls = list(
+        db.session.scalars(
+            sa.select(Call).where(Call.workflow_key == key).order_by(Call.opens_at.desc())
+        )
+    )
+    return render_template(
+        "programmes/workflow.html",
+        workflow=workflow,
+        diagram=Markup(svg_diagram(workflow, labels)),  # noqa: S704 - built with escape()
+        group_meanings=GROUPS,
+        calls=calls,
+        stranded=stranded_states(workflow),
+    )
+
+
+@bp.post("/admin/calls/<int:call_id>/extensions")
+@roles_required(Role.admin)
+def extend_deadline(call_id: int):
+    """Extend one proposal's deadline, with a reason (recorded in its history, told to it)."""
+    from tracker.programmes.forms import ExtensionForm
+    from tracker.workflow.operations import WorkflowError, perform_transition, workflow_for
+
+    call = get_or_404(Call, call_id)
+    form = ExtensionForm()
+    back = redirect(url_for("programmes.edit_call", call_id=call.id) + "#extensions")
+    if not form.validate_on_submit():
+        for name, errors in form.errors.items():
+            flash(f"{form[name].label.text}: {errors[0]}", "danger")
+        return back
+    proposal = db.session.get(Proposal, form.proposal_number.data)
+    if proposal is None or proposal.call_id != call.id:
+        flash(_("This call has no proposal no. %(n)s.", n=form.proposal_number.data), "danger")
+        return back
+    extension = next(
+        (
+            t
+            for t in workflow_for(proposal).transitions_from(proposal.status)
+            if "extend_deadline" in t.effects
+        ),
+        None,
+    )
+    if extension is None:
+        flash(_("This proposal's deadline cannot be extended at its stage."), "danger")
+        return back
+    try:
+        perform_transition(
+            proposal,
+            extension.key,
+            current_user,
+            comment=form.reason.data,
+            data={"deadline": form.deadline.utc},
+        )
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return back
+    db.session.commit()
+    flash(_("The deadline of proposal no. %(n)s is extended.", n=proposal.id), "success")
+    return back

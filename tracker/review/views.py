@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.audit.operations import changes_since, entries_for_proposal
 from tracker.auth.models import Role, User, UserRole
-from tracker.core.time import local_today
+from tracker.core.time import local_today, utcnow
 from tracker.core.web import get_or_404, restored_formdata, roles_required
 from tracker.extensions import db
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
@@ -290,7 +290,13 @@ def transition(proposal_id: int, key: str):
         "success",
     )
     if back_to_selection:
-        return redirect(url_for("review.selection", call_id=proposal.call_id))
+        return redirect(
+            url_for(
+                "review.selection",
+                call_id=proposal.call_id,
+                batch=request.form.get("batch", type=int),
+            )
+        )
     return _back(proposal)
 
 
@@ -598,12 +604,25 @@ def selection(call_id: int):
     return _render_selection(get_or_404(Call, call_id))
 
 
+def _chosen_batch(call):
+    """The batch of a rolling call asked for in the address (the next one to close by default)."""
+    if not call.rolling or not call.batches:
+        return None
+    number = request.args.get("batch", type=int) or request.form.get("batch", type=int)
+    chosen = next((b for b in call.batches if b.number == number), None)
+    if chosen is None:
+        chosen = call.batch_at(utcnow()) or call.batches[-1]
+    return chosen
+
+
 def _render_selection(call, *, failed=None, status: int = 200):
     """The ranking; ``failed`` is ``(proposal id, transition key, form)`` of a refused decision."""
-    ranking = ops.selection_ranking(call)
+    batch = _chosen_batch(call)
+    ranking = ops.selection_ranking(call, batch)
     return render_template(
         "review/selection.html",
         call=call,
+        batch=batch,
         ranking=ranking,
         granted=ops.granted_in_call(call),
         can_decide=current_user.has_role(Role.committee, Role.admin),

@@ -228,6 +228,26 @@ def check_data(data, lines: dict, vocabulary: Vocabulary) -> list[Problem]:
     if problems:
         return problems
 
+    # A proposal out of its draft has a reference (a database constraint): the first state is
+    # the draft, and the ways out of it submit, withdraw, or stay.
+    if data["initial"] != "draft":
+        problems.append(Problem(_line(lines, ("initial",)), "the first state must be “draft”"))
+    for key, transition in transitions.items():
+        if data["initial"] not in transition["from"]:
+            continue
+        target = transition["to"]
+        if not (
+            "record_submission" in transition.get("effects", [])
+            or target in ("withdrawn", SAME_STATE)
+        ):
+            problems.append(
+                Problem(
+                    _line(lines, ("transitions", key)),
+                    f"“{key}” leaves the draft without submitting it (effect record_submission) "
+                    "or withdrawing it (to “withdrawn”)",
+                )
+            )
+
     # Every state can be reached from the initial one, and every state that is not terminal
     # has a way out.
     reachable = {data["initial"]}

@@ -381,3 +381,21 @@ def record_imported_history(proposal, steps: list[tuple[str, str, datetime, str]
         from_status = to_status
     proposal.status = from_status
     return previous
+
+
+def stranded_states(workflow: Workflow) -> dict[str, int]:
+    """States that proposals of calls using this workflow's key are in, but it does not have.
+
+    A workflow in use may change its labels or add states; it may not lose one that proposals
+    are in (they would be stranded): a new version gets a new key.
+    """
+    from tracker.programmes.models import Call
+    from tracker.proposals.models import Proposal
+
+    rows = db.session.execute(
+        db.select(Proposal.status, db.func.count(Proposal.id))
+        .join(Call, Call.id == Proposal.call_id)
+        .where(Call.workflow_key == workflow.key, Proposal.status.not_in(list(workflow.states)))
+        .group_by(Proposal.status)
+    ).all()
+    return dict(rows)
