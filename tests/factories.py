@@ -127,13 +127,14 @@ def call(
     opens_in_days: int = -10,
     closes_in_days: int = 30,
     full_closes_in_days: int = 90,
+    workflow_key: str | None = None,
     **settings,
 ) -> Call:
     now = utcnow()
     item = Call(
         programme=programme(code),
         title=title or f"Call {db.session.scalar(sa.select(sa.func.count(Call.id))) + 1}",
-        workflow_key=BPF_TWO_STAGE if two_stage else BPF_SINGLE_STAGE,
+        workflow_key=workflow_key or (BPF_TWO_STAGE if two_stage else BPF_SINGLE_STAGE),
         opens_at=now + timedelta(days=opens_in_days),
         closes_at=now + timedelta(days=closes_in_days),
         full_proposal_closes_at=now + timedelta(days=full_closes_in_days) if two_stage else None,
@@ -397,18 +398,24 @@ def complete_contract(proposal: Proposal, reviewer: User) -> None:
 
 
 def prepare_for(proposal: Proposal, people: dict[str, User]) -> None:
-    """Satisfy the guards of the ways out of the proposal's current state."""
-    if proposal.status == "screening":
+    """Satisfy the guards of the ways out of the proposal's current state (asked of its
+    workflow's groups, so it serves every workflow)."""
+    from tracker.workflow.operations import workflow_for
+
+    workflow = workflow_for(proposal)
+    status = proposal.status
+    if workflow.in_group(status, "screening"):
         tick_checklist(proposal, people["reviewer"])
-    elif proposal.status == "hrdd_review":
+    elif workflow.in_group(status, "hrdd_review"):
         assess_hrdd(proposal, people["hrdd"])
-    elif proposal.status == "evaluation":
+    elif workflow.in_group(status, "scoring"):
         score(proposal, people["reviewer"], 7)
         score(proposal, people["reviewer2"], 8)
-    elif proposal.status == "full_proposal":
-        owner = proposal.created_by
-        fill(proposal, owner, sections=("project", "hrdd", "documents", "declarations"))
-    elif proposal.status == "contracting":
+    elif workflow.states[status].applicant_edits and not workflow.in_group(status, "concept_note"):
+        if not workflow.in_group(status, "hidden_from_staff"):  # the full proposal
+            owner = proposal.created_by
+            fill(proposal, owner, sections=("project", "hrdd", "documents", "declarations"))
+    elif workflow.in_group(status, "contracting"):
         complete_contract(proposal, people["reviewer"])
 
 

@@ -20,7 +20,7 @@ from tests import factories as f
 from tracker.extensions import db
 from tracker.review import operations as review_ops
 from tracker.review.models import ClauseDecision
-from tracker.workflow.definitions import get_workflow, workflows
+from tracker.workflow.definitions import RETURN_FROM_REJECTION, get_workflow, workflows
 from tracker.workflow.models import StatusChange
 from tracker.workflow.operations import WorkflowError, options_for, perform_transition
 
@@ -35,19 +35,21 @@ ROLES = (
     "reporting",
     "admin",
 )
-TERMINAL = {"rejected", "withdrawn"}
+WORKFLOW_KEYS = ("bpf-single-stage", "bpf-two-stage", "challenge-fund")
 
 
 def machine_for(people, calls):
     class ProposalLife(RuleBasedStateMachine):
-        """One proposal, pushed around by anyone trying anything."""
+        """One proposal of a call of any shipped workflow, pushed around by anyone trying
+        anything; the invariants ask the workflow's groups, never name a state."""
 
-        @initialize(two_stage=st.booleans())
-        def start(self, two_stage):
-            call = calls[two_stage]
+        @initialize(workflow_key=st.sampled_from(WORKFLOW_KEYS))
+        def start(self, workflow_key):
+            call = calls[workflow_key]
             self.proposal = f.submitted(call, people["owner"])
             db.session.commit()
             self.workflow = get_workflow(call.workflow_key)
+            self.ended = self.workflow.group("rejected") | self.workflow.group("withdrawn")
             self.terminal_seen = None
 
         @rule(
@@ -77,7 +79,7 @@ def machine_for(people, calls):
             if not offered:
                 return
             # Mostly forward, sometimes out: runs should reach contracting, not stop at the first no.
-            forward = [pair for pair in offered if pair[1].transition.target not in TERMINAL]
+            forward = [pair for pair in offered if pair[1].transition.target not in self.ended]
             pool = forward * 4 + offered if forward else offered
             role, option = data.draw(st.randoms(use_true_random=False)).choice(pool)
             try:
@@ -101,7 +103,7 @@ def machine_for(people, calls):
                     (role, option)
                     for role in ROLES
                     for option in options_for(self.proposal, people[role])
-                    if option.available and option.transition.target not in TERMINAL
+                    if option.available and option.transition.target not in self.ended
                 ]
                 if not offered:
                     return
@@ -177,26 +179,38 @@ def machine_for(people, calls):
         @invariant()
         def terminal_states_stay_terminal(self):
             status = self.proposal.status
-            if self.terminal_seen == "withdrawn":
-                assert status == "withdrawn"
-            # A rejection can only be undone by an administrator's reopen, which the history shows.
-            if self.terminal_seen == "rejected" and status != "rejected":
+            workflow = self.workflow
+            if self.terminal_seen in workflow.group("withdrawn"):
+                assert status == self.terminal_seen
+            # A rejection is only undone by an administrator's reopen, which the history shows.
+            rejected = workflow.group("rejected")
+            if self.terminal_seen in rejected and status not in rejected:
                 last = db.session.scalar(
                     sa.select(StatusChange.transition)
                     .where(
                         StatusChange.proposal_id == self.proposal.id,
-                        StatusChange.from_status == "rejected",
+                        StatusChange.from_status.in_(rejected),
                     )
                     .order_by(StatusChange.seq.desc())
                     .limit(1)
                 )
-                assert last == "reopen"
-            if status in TERMINAL:
+                assert workflow.transitions[last].target == RETURN_FROM_REJECTION
+                assert workflow.transitions[last].roles == {"admin"}
+            if status in self.ended:
                 self.terminal_seen = status
 
         @invariant()
-        def selected_means_hrdd_cleared_and_scored(self):
-            if self.proposal.status in ("selected", "contracting", "contracted"):
+        def a_grant_means_enough_scores_and_an_amount(self):
+            if self.workflow.in_group(self.proposal.status, "granted"):
+                assert review_ops.score_summary(self.proposal).enough
+                assert self.proposal.granted_eur is not None and self.proposal.granted_eur > 0
+
+        @invariant()
+        def an_agreement_means_the_hrdd_review_cleared(self):
+            workflow = self.workflow
+            if workflow.in_group(self.proposal.status, "contracting") or workflow.in_group(
+                self.proposal.status, "contracted"
+            ):
                 assessment = review_ops.hrdd_assessment(self.proposal)
                 assert (
                     assessment is not None and assessment.clause_decision != ClauseDecision.refused
@@ -208,13 +222,12 @@ def machine_for(people, calls):
                         )
                     )
                 )
-                assert "clear_hrdd" in transitions
-                assert review_ops.score_summary(self.proposal).enough
-                assert self.proposal.granted_eur is not None and self.proposal.granted_eur > 0
+                clearing = {t.key for t in workflow.with_guard("hrdd_cleared")}
+                assert transitions & clearing
 
         @invariant()
         def contracted_means_a_complete_signed_contract(self):
-            if self.proposal.status == "contracted":
+            if self.workflow.in_group(self.proposal.status, "contracted"):
                 contract = review_ops.contract_for(self.proposal)
                 assert contract is not None and contract.signed
                 assert contract.clause_text and contract.number
@@ -227,7 +240,11 @@ def test_random_actions_keep_the_invariants(ctx):
     random.seed(0)
     people = f.team()
     people["owner"] = f.applicant()
-    calls = {False: f.call(), True: f.call(two_stage=True)}
+    calls = {
+        "bpf-single-stage": f.call(),
+        "bpf-two-stage": f.call(two_stage=True),
+        "challenge-fund": f.call(workflow_key="challenge-fund"),
+    }
     db.session.commit()
     machine = machine_for(people, calls)
     run_state_machine_as_test(
@@ -240,3 +257,44 @@ def test_random_actions_keep_the_invariants(ctx):
             database=None,
         ),
     )
+
+
+def test_the_challenge_fund_runs_from_submission_to_a_signed_agreement(ctx):
+    """The example workflow for a sister facility, end to end, each step by its role."""
+    people = f.team()
+    owner = f.applicant()
+    call = f.call(workflow_key="challenge-fund")
+    proposal = f.submitted(call, owner)
+    db.session.commit()
+    steps = [
+        ("start_eligibility", "reviewer"),
+        ("pass_eligibility", "reviewer"),
+        ("complete_assessment", "reviewer"),
+        ("approve", "committee"),
+        ("clear_due_diligence", "hrdd"),
+        ("sign", "reviewer"),
+    ]
+    for key, role in steps:
+        f.prepare_for(proposal, people)
+        f.take(proposal, key, people[role])
+        db.session.commit()
+    workflow = get_workflow("challenge-fund")
+    assert workflow.in_group(proposal.status, "contracted")
+    assert review_ops.contract_for(proposal).signed
+    history = list(
+        db.session.scalars(
+            sa.select(StatusChange.to_status)
+            .where(StatusChange.proposal_id == proposal.id)
+            .order_by(StatusChange.seq)
+        )
+    )
+    assert history == [
+        "draft",
+        "submitted",
+        "eligibility",
+        "external_assessment",
+        "investment_committee",
+        "due_diligence",
+        "agreement",
+        "contracted",
+    ]

@@ -169,7 +169,10 @@ def save_rubric(call: Call, data: dict, actor) -> Rubric:
     taken: set[str] = set()
     kept = []
     for position, c in enumerate(criteria, start=1):
+        # A criterion keeps its key while its title stays; renamed, it is another criterion.
         key = c.get("key") if c.get("key") in existing and c.get("key") not in taken else None
+        if key is not None and existing[key].title != c["title"].strip():
+            key = None
         if key is not None:
             taken.add(key)
             row = existing[key]

@@ -187,7 +187,7 @@ def _line(lines: dict, path) -> int:
 def check_data(data, lines: dict, vocabulary: Vocabulary) -> list[Problem]:
     """Every problem of a parsed file: the schema, then what the schema cannot say."""
     problems = [
-        Problem(_line(lines, error.absolute_path), _schema_message(error))
+        Problem(_error_line(lines, error), _schema_message(error))
         for error in sorted(
             Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path)
         )
@@ -276,6 +276,17 @@ def check_data(data, lines: dict, vocabulary: Vocabulary) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _error_line(lines: dict, error) -> int:
+    """The line of a schema error: of the unexpected key itself when there is one."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        extra = [key for key in error.instance if key not in known]
+        if extra:
+            return _line(lines, (*path, extra[0]))
+    return _line(lines, path)
 
 
 def _schema_message(error) -> str:
