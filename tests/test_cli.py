@@ -81,3 +81,47 @@ def test_unknown_roles_are_refused(runner):
         args=["users", "create", "--email", "x@y.lu", "--name", "X", "--role", "king"]
     )
     assert result.exit_code == 2
+
+
+def test_the_demo_has_a_second_facility_set_up_without_code(app, runner):
+    from tracker.demo import load_demo
+    from tracker.programmes.models import Call, Programme
+    from tracker.proposals.models import Proposal
+    from tracker.workflow.definitions import get_workflow
+
+    with app.app_context():
+        load_demo()
+        sgbc = db.session.scalar(sa.select(Programme).where(Programme.code == "SGBC"))
+        [call] = sgbc.calls
+        assert call.workflow_key == "challenge-fund" and call.rolling and call.closes_at is None
+        assert call.partner_countries == ["KR"]
+        assert [c.title for c in call.rubric.criteria][0] == "Green business model"
+        workflow = get_workflow(call.workflow_key)
+        states = sorted(
+            db.session.scalars(sa.select(Proposal.status).where(Proposal.call_id == call.id))
+        )
+        assert states == sorted(
+            ["submitted", "external_assessment", "investment_committee", "due_diligence"]
+        )
+        assert all(
+            p.batch is not None
+            for p in db.session.scalars(sa.select(Proposal).where(Proposal.call_id == call.id))
+        )
+        assert workflow.in_group("due_diligence", "granted")
+        assert db.session.scalar(sa.select(sa.func.count(Call.id))) > 2
+    assert runner.invoke(args=["history", "verify"]).exit_code == 0
+    report = runner.invoke(
+        args=[
+            "report",
+            "selections",
+            "--programme",
+            "BPF",
+            "--year",
+            "2021",
+            "--format",
+            "json",
+            "--output",
+            "-",
+        ]
+    )
+    assert '"selected_since_start": 34' in report.output

@@ -37,9 +37,30 @@ TEMPLATES_DIR = _resource_dir("templates")
 MIGRATIONS_DIR = _resource_dir("migrations")
 
 
+def _config_module():
+    """``config.py`` beside the package: the checkout's (an editable install keeps a copy in
+    site-packages that goes stale when the file changes), or the one the wheel installed."""
+    import importlib.util
+    import sys
+
+    source = PACKAGE_DIR.parent / "config.py"
+    loaded = sys.modules.get("config")
+    if loaded is not None and Path(getattr(loaded, "__file__", "")).resolve() == source.resolve():
+        return loaded
+    if source.is_file():
+        spec = importlib.util.spec_from_file_location("config", source)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["config"] = module
+        return module
+    import config
+
+    return config
+
+
 def create_app(config=None, overrides: dict | None = None) -> Flask:
     """Build the app from a config class (or its name), plus optional overrides."""
-    import config as config_module
+    config_module = _config_module()
 
     if config is None:
         config_cls = config_module.config_from_environment()

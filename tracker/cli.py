@@ -217,7 +217,10 @@ def load_demo_command(if_empty):
         return
     logging.getLogger("tracker").setLevel(logging.WARNING)  # not one line per demo transition
     load_demo()
-    click.echo("Demo data loaded: the BPF programme with its history since 2016 and an open call.")
+    click.echo(
+        "Demo data loaded: the BPF programme with its history since 2016 and an open call, and "
+        "the Smart Green Business Centre (a rolling challenge-fund call with Korea)."
+    )
 
 
 @demo.command("accounts")

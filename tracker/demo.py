@@ -125,6 +125,19 @@ def load_demo(with_history: bool = True) -> list[tuple[str, str]]:
     if with_history:
         _load_history(programme)
         _live_proposals(open_call)
+        from tracker.demo_sgbc import load_sgbc
+
+        people = {
+            key: db.session.scalar(sa.select(User).where(User.email == email))
+            for key, email in (
+                ("reviewer", "reviewer@demo.lu"),
+                ("reviewer2", "reviewer2@demo.lu"),
+                ("hrdd", "hrdd@demo.lu"),
+                ("committee", "committee@demo.lu"),
+                ("admin", "admin@demo.lu"),
+            )
+        }
+        load_sgbc(people)
     db.session.commit()
     return accounts
 
