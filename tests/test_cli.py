@@ -95,7 +95,7 @@ def test_the_demo_has_a_second_facility_set_up_without_code(app, runner):
         [call] = sgbc.calls
         assert call.workflow_key == "challenge-fund" and call.rolling and call.closes_at is None
         assert call.partner_countries == ["KR"]
-        assert [c.title for c in call.rubric.criteria][0] == "Green business model"
+        assert call.rubric.criteria[0].title == "Green business model"
         workflow = get_workflow(call.workflow_key)
         states = sorted(
             db.session.scalars(sa.select(Proposal.status).where(Proposal.call_id == call.id))

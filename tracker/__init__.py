@@ -94,6 +94,7 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     _register_request_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
+    _load_models()
     _load_workflows(app)
     _load_rules()
     from tracker.audit.labels import register_all
@@ -225,6 +226,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.notifications.views import bp as notifications_bp
     from tracker.programmes.views import bp as programmes_bp
     from tracker.proposals.views import bp as proposals_bp
+    from tracker.questions.views import bp as questions_bp
     from tracker.reports.views import bp as reports_bp
     from tracker.review.views import bp as review_bp
 
@@ -236,8 +238,14 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         imports_bp,
         notifications_bp,
+        questions_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def _load_models() -> None:
+    """Every model, so that the metadata (and the migrations' comparison) knows each table."""
+    import tracker.questions.models  # noqa: F401
 
 
 def _load_rules() -> None:

@@ -36,6 +36,13 @@ def euros(value: Decimal | None) -> str:
     return format_money(value)
 
 
+def question_text(value: dict | None) -> str:
+    """A text given by language (a question's label), in the reader's."""
+    from tracker.questions.operations import text
+
+    return str(text(value))
+
+
 def number(value, places: int = 0) -> str:
     """A number with the locale's separators."""
     return format_plain(value, places)
@@ -95,6 +102,7 @@ def register(app: Flask) -> None:
         localtime=localtime,
         localdate=localdate,
         euros=euros,
+        question_text=question_text,
         number=number,
         percent=percent,
         country=country_name,
@@ -111,7 +119,28 @@ def register(app: Flask) -> None:
         workflow = workflows().get(key)
         return str(workflow.label) if workflow else key
 
+    def application_answers(proposal):
+        """The call's questions and answers as the proposal last submitted them (kept copy)."""
+        from types import SimpleNamespace
+
+        from tracker.proposals.operations import submissions_of
+        from tracker.questions.operations import read_answers, sections_of, text
+
+        kept = submissions_of(proposal)
+        files = {a.id: a for a in proposal.attachments}
+        items = read_answers(kept[-1].content, files) if kept else []
+        by_section: dict[str, list] = {}
+        for item in items:
+            by_section.setdefault(item.section, []).append(item)
+        own = [
+            SimpleNamespace(key=s.key, title=str(text(s.title)))
+            for s in sections_of(proposal.call)
+            if s.key in by_section
+        ]
+        return SimpleNamespace(by_section=by_section, own_sections=own)
+
     app.jinja_env.globals.update(
+        application_answers=application_answers,
         workflow_label=workflow_label,
         audit_changes=shown_changes,
         audit_title=object_title,

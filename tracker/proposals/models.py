@@ -51,6 +51,7 @@ class AttachmentKind(RichEnum):
     partner_letter = "partner_letter"
     other = "other"
     response = "response"
+    answer = "answer"
 
     __titles__ = {
         "business_plan": _l("Business plan"),
@@ -58,6 +59,7 @@ class AttachmentKind(RichEnum):
         "partner_letter": _l("Partner letter of intent"),
         "other": _l("Other document"),
         "response": _l("Document sent with an answer"),
+        "answer": _l("Document answering a question"),
     }
 
 

@@ -82,9 +82,8 @@ def can_edit(user: User, proposal: Proposal) -> bool:
 
 def editable_sections(proposal: Proposal) -> set[str]:
     """In a two-stage call's draft only the concept-note sections are open."""
-    if sections.stage_of(proposal) == sections.CONCEPT:
-        return {s.key for s in sections.sections_for(sections.CONCEPT)}
-    return set(sections.SECTION_KEYS)
+    stage = sections.stage_of(proposal)
+    return {s.key for s in sections.sections_for(stage, proposal.call)}
 
 
 def require_edit(user: User, proposal: Proposal, section: str | None = None) -> None:
@@ -190,22 +189,34 @@ def save_section(
     *,
     expected_version=ANY_VERSION,
     unsaved: dict | None = None,
+    answers: dict | None = None,
 ) -> None:
     """Store what was typed in one section (well-formed values only; see ``unsaved``).
 
     ``unsaved`` holds raw inputs that could not be stored in their column (a malformed date,
     say); they are kept on the proposal so the applicant finds them, with their error, next time.
+    ``answers`` are the call's questions of the section, by key, as canonical text (None
+    clears one); the core fields and the answers are saved independently.
     """
     require_edit(user, proposal, section)
     check_version(proposal, expected_version)
     before = section_snapshot(proposal, section)
-    if section in SIMPLE_SECTIONS:
+    core_unsaved = {k: v for k, v in (unsaved or {}).items() if not k.startswith("q_")}
+    answer_changes = {}
+    if answers:
+        from tracker.questions.operations import save_answers
+
+        asked = sections.section_questions(proposal, section, sections.stage_of(proposal))
+        answer_changes = save_answers(proposal, asked, answers)
+    if section.startswith("x-"):
+        pass  # a section of the call's own questions: nothing but answers
+    elif section in SIMPLE_SECTIONS:
         for name in SIMPLE_SECTIONS[section]:
             if name in values:
                 setattr(proposal, name, values[name])
     elif section not in ("partners", "hrdd", "declarations"):
         raise ProposalError(_("Unknown section."))
-    elif unsaved:
+    elif core_unsaved:
         pass  # these sections are saved whole: nothing is stored until the whole section is valid
     elif section == "partners":
         _save_partners(proposal, values["partners"])
@@ -219,12 +230,15 @@ def save_section(
     else:
         kept.pop(section, None)
     proposal.unsaved_inputs = kept
+    after = section_snapshot(proposal, section)
+    for name, (old, new) in answer_changes.items():
+        before[name], after[name] = old, new
     record_change(
         f"section:{section}",
         proposal.id,
         actor=user,
         before=before,
-        after=section_snapshot(proposal, section),
+        after=after,
         proposal=proposal,
     )
     _touch(proposal)
@@ -352,12 +366,17 @@ def add_attachment(
     *,
     status_change_id: int | None = None,
     expected_version=ANY_VERSION,
+    allowed_types=None,
 ) -> Attachment:
-    """Check and store an upload; a refused file leaves nothing behind."""
-    if status_change_id is None:
+    """Check and store an upload; a refused file leaves nothing behind.
+
+    Documents answering a question (``AttachmentKind.answer``) are saved with their section
+    and may be limited to some types (``allowed_types``: keys such as ``pdf``).
+    """
+    if status_change_id is None and kind != AttachmentKind.answer:
         require_edit(user, proposal, "documents")
         check_version(proposal, expected_version)
-    stored = store_upload(stream, filename)
+    stored = store_upload(stream, filename, allowed_types)
     attachment = Attachment(
         proposal=proposal,
         kind=kind,
@@ -493,7 +512,7 @@ def submission_content(proposal: Proposal) -> dict:
     content["documents"] = sorted(
         (str(a.kind), a.filename, a.sha256)
         for a in proposal.attachments
-        if a.status_change_id is None
+        if a.status_change_id is None and a.kind != AttachmentKind.answer
     )
     content["declarations"] = {
         "accuracy": proposal.declared_accuracy,
@@ -501,6 +520,16 @@ def submission_content(proposal: Proposal) -> dict:
         "data_protection": proposal.declared_data_protection,
         "clause_version": proposal.accepted_clause_version_id,
     }
+    # The call's questions, as they were asked (labels, choices), with their answers; hidden
+    # questions (whose condition does not hold) are left out.
+    from tracker.questions.operations import submitted_answers
+
+    workflow = workflow_for(proposal)
+    stage = sections.stage_of(proposal)
+    kept = submitted_answers(proposal, stage, workflow.two_stage)
+    if kept["questions"]:
+        content["questions"] = kept["questions"]
+        content["answers"] = kept["answers"]
     return content
 
 
@@ -707,6 +736,10 @@ def flatten_content(content: dict) -> dict[str, str]:
             flat[f"{_('HRDD step %(n)s', n=step)}: {_('evidence')}"] = answer["evidence"]
     for kind, filename, sha in content.get("documents") or []:
         flat[f"{_('Document')}: {filename}"] = f"{kind}, SHA-256 {sha}"
+    from tracker.questions.operations import read_answers
+
+    for item in read_answers(content):
+        flat[item.label] = item.answer
     declarations = content.get("declarations") or {}
     if declarations:
         flat[str(_("Declarations"))] = ", ".join(

@@ -62,6 +62,7 @@ class Section:
     number: int
     title: str
     in_concept_note: bool
+    own: bool = False  # a section of the call's own questions
 
 
 SECTIONS = (
@@ -93,14 +94,34 @@ FULL_PROJECT_FIELDS = (
 Problem = tuple[str, str]  # (field name or "", message)
 
 
-def section_by_key(key: str) -> Section | None:
-    return next((s for s in SECTIONS if s.key == key), None)
+def all_sections(call=None) -> tuple[Section, ...]:
+    """The core sections and, before the documents, the call's own sections, numbered."""
+    if call is None or call.id is None:
+        return SECTIONS
+    from tracker.questions.operations import OWN_PREFIX, sections_of, text
+
+    own = [
+        Section(f"{OWN_PREFIX}{s.key}", 0, text(s.title), s.stage.value == CONCEPT, own=True)
+        for s in sections_of(call)
+    ]
+    if not own:
+        return SECTIONS
+    ordered = [*SECTIONS[:5], *own, *SECTIONS[5:]]
+    return tuple(
+        Section(s.key, number, s.title, s.in_concept_note, s.own)
+        for number, s in enumerate(ordered, start=1)
+    )
 
 
-def sections_for(stage: str) -> tuple[Section, ...]:
+def section_by_key(key: str, call=None) -> Section | None:
+    return next((s for s in all_sections(call) if s.key == key), None)
+
+
+def sections_for(stage: str, call=None) -> tuple[Section, ...]:
+    sections = all_sections(call)
     if stage == CONCEPT:
-        return tuple(s for s in SECTIONS if s.in_concept_note)
-    return SECTIONS
+        return tuple(s for s in sections if s.in_concept_note)
+    return sections
 
 
 def _missing(proposal, fields: tuple[str, ...], labels: dict[str, str]) -> list[Problem]:
@@ -158,8 +179,31 @@ BUDGET_LABELS = {
 }
 
 
+def section_questions(proposal, key: str, stage: str) -> list:
+    """The call's questions asked in a section at this stage."""
+    from tracker.questions.operations import OWN_PREFIX, for_stage, questions_of
+    from tracker.workflow.definitions import get_workflow
+
+    section = key.removeprefix(OWN_PREFIX)
+    two_stage = get_workflow(proposal.call.workflow_key).two_stage
+    asked = for_stage(questions_of(proposal.call), stage, two_stage)
+    return [q for q in asked if q.section == section]
+
+
 def problems_for(proposal, key: str, stage: str, today: date) -> list[Problem]:
-    """What still keeps one section from being complete at this stage."""
+    """What still keeps one section from being complete at this stage: the core fields and
+    rules, then the call's required questions (those shown by the other answers)."""
+    core = [] if key.startswith("x-") else _core_problems(proposal, key, stage, today)
+    questions = section_questions(proposal, key, stage)
+    if not questions:
+        return core
+    from tracker.questions.operations import answers_of
+    from tracker.questions.operations import problems as question_problems
+
+    return core + question_problems(proposal, questions, answers_of(proposal))
+
+
+def _core_problems(proposal, key: str, stage: str, today: date) -> list[Problem]:
     call = proposal.call
     if key == "lead":
         problems = _missing(proposal, tuple(LEAD_LABELS), LEAD_LABELS)
@@ -250,10 +294,11 @@ class SectionStatus:
 
 def overview(proposal, stage: str, today: date) -> list[SectionStatus]:
     """Every section with whether it is needed at this stage and what it still lacks."""
-    needed = {s.key for s in sections_for(stage)}
+    sections = all_sections(proposal.call)
+    needed = {s.key for s in sections_for(stage, proposal.call)}
     return [
         SectionStatus(s, s.key in needed, problems_for(proposal, s.key, stage, today))
-        for s in SECTIONS
+        for s in sections
     ]
 
 

@@ -275,7 +275,7 @@ def safe_filename(filename: str) -> str:
     return name[:200] or "document"
 
 
-def store_upload(stream: BinaryIO, filename: str) -> StoredFile:
+def store_upload(stream: BinaryIO, filename: str, allowed_types=None) -> StoredFile:
     """Copy an upload to storage, checking size and content; nothing is kept if it is refused."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     stored_name = secrets.token_hex(20)
@@ -309,6 +309,14 @@ def store_upload(stream: BinaryIO, filename: str) -> StoredFile:
                 _l(
                     "This file is not one of the accepted types (%(types)s), whatever its name says.",
                     types=ALLOWED_LABEL,
+                )
+            )
+        if allowed_types and detected.key not in allowed_types:
+            raise UploadRejected(
+                _l(
+                    "This question takes %(types)s documents, not %(type)s.",
+                    types=", ".join(FILE_TYPES[k].label for k in allowed_types if k in FILE_TYPES),
+                    type=detected.label,
                 )
             )
         extension = os.path.splitext(filename.lower())[1]

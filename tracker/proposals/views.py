@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from tracker.audit.operations import changes_since
 from tracker.core.time import local_today
@@ -31,10 +31,22 @@ from tracker.proposals.forms import (
     DocumentForm,
     ReasonForm,
     RespondForm,
+    SectionForm,
     SubmitForm,
 )
 from tracker.proposals.models import Attachment, AttachmentKind, ProjectType, Proposal
-from tracker.proposals.storage import ACCEPT_ATTRIBUTE, ALLOWED_LABEL, UploadRejected, path_for
+from tracker.proposals.storage import (
+    ACCEPT_ATTRIBUTE,
+    ALLOWED_LABEL,
+    UploadRejected,
+    delete_stored,
+    path_for,
+)
+from tracker.questions.forms import fill as fill_answers
+from tracker.questions.forms import with_questions
+from tracker.questions.operations import answers_of, field_name, questions_of
+from tracker.questions.operations import parse as parse_answer
+from tracker.questions.operations import visible as question_visible
 from tracker.workflow.operations import (
     StaleProposal,
     WorkflowError,
@@ -182,8 +194,15 @@ def _visible_fields(section: str, proposal: Proposal) -> tuple[str, ...]:
     return ops.SIMPLE_SECTIONS.get(section, ())
 
 
+def _questions(section: str, proposal: Proposal) -> list:
+    """The call's questions asked in this section at the proposal's stage."""
+    return sections.section_questions(proposal, section, sections.stage_of(proposal))
+
+
 def _build_form(section: str, proposal: Proposal, formdata=None):
-    cls = SECTION_FORMS[section]
+    """The section's form, with a field more per question of the call asked in it."""
+    questions = _questions(section, proposal)
+    cls = with_questions(SECTION_FORMS.get(section, SectionForm), questions, proposal.call)
     kwargs = _form_kwargs(section, proposal)
     if formdata is not None:
         return cls(formdata=formdata, **kwargs)
@@ -191,6 +210,7 @@ def _build_form(section: str, proposal: Proposal, formdata=None):
         form = cls(formdata=None, obj=proposal, **kwargs)
     else:
         form = cls(formdata=None, data=_initial_data(section, proposal), **kwargs)
+    fill_answers(form, questions, answers_of(proposal))
     form.version.data = proposal.version
     return form
 
@@ -205,29 +225,86 @@ def _convert(name: str, value):
     return value
 
 
-def _extract(section: str, form, proposal: Proposal) -> tuple[dict, dict]:
-    """Split the posted form into values to store and raw inputs to keep for later."""
+def _extract(section: str, form, proposal: Proposal) -> tuple[dict, dict, dict]:
+    """Split the posted form into values to store, raw inputs to keep for later, and the
+    answers to the call's questions (each question on its own: one malformed answer keeps
+    only itself back)."""
     posted = request.form.to_dict(flat=False)
     posted.pop("csrf_token", None)
     posted.pop("version", None)
+    answers, unsaved = {}, {}
+    shown = set(request.form.getlist("questions_shown"))
+    for question in _questions(section, proposal):
+        if question.key not in shown:
+            continue  # not on the page (hidden by an answer elsewhere): left as it is
+        name = field_name(question)
+        field = form[name]
+        if question.kind.value == "file":
+            continue  # stored by _store_files
+        if field.errors:
+            unsaved[name] = posted.get(name, [])
+        else:
+            answers[question.key] = parse_answer(question, field.data)
+    core_errors = {k for k in form.errors if not k.startswith("q_")}
     if section in ops.SIMPLE_SECTIONS:
-        values, unsaved = {}, {}
+        values = {}
         for name in _visible_fields(section, proposal):
             field = form[name]
             if field.errors:
                 unsaved[name] = posted.get(name, [])
             else:
                 values[name] = _convert(name, field.data)
-        return values, unsaved
-    if form.errors:
-        return {}, posted
+        return values, unsaved, answers
+    if section.startswith("x-"):
+        return {}, unsaved, answers
+    if core_errors:
+        return (
+            {},
+            {**{k: v for k, v in posted.items() if not k.startswith("q_")}, **unsaved},
+            answers,
+        )
     if section == "partners":
-        return {"partners": form.cleaned()}, {}
+        return {"partners": form.cleaned()}, unsaved, answers
     if section == "hrdd":
-        return {"steps": form.cleaned()}, {}
-    return {
-        name: form[name].data for name in form._fields if name not in ("csrf_token", "version")
-    }, {}
+        return {"steps": form.cleaned()}, unsaved, answers
+    return (
+        {
+            name: form[name].data
+            for name in form._fields
+            if name not in ("csrf_token", "version") and not name.startswith("q_")
+        },
+        unsaved,
+        answers,
+    )
+
+
+def _store_files(section: str, form, proposal: Proposal, answers: dict) -> list[str]:
+    """Store the documents answering file questions; a refused one is named at its field."""
+    stored = []
+    for question in _questions(section, proposal):
+        if question.kind.value != "file":
+            continue
+        field = form[field_name(question)]
+        upload = field.data
+        if not upload or not getattr(upload, "filename", ""):
+            continue
+        allowed = (question.settings or {}).get("file_types") or None
+        try:
+            attachment = ops.add_attachment(
+                proposal,
+                AttachmentKind.answer,
+                upload.stream,
+                upload.filename,
+                current_user,
+                allowed_types=allowed,
+            )
+        except UploadRejected as error:
+            field.errors = [*field.errors, error.message]
+            continue
+        db.session.flush()
+        stored.append(attachment.stored_name)
+        answers[question.key] = str(attachment.id)
+    return stored
 
 
 def _apply_unsaved(section: str, form, proposal: Proposal):
@@ -235,7 +312,11 @@ def _apply_unsaved(section: str, form, proposal: Proposal):
     kept = (proposal.unsaved_inputs or {}).get(section)
     if not kept:
         return form
-    if section in ops.SIMPLE_SECTIONS:
+    if (
+        section in ops.SIMPLE_SECTIONS
+        or section.startswith("x-")
+        or all(k.startswith("q_") for k in kept)
+    ):
         for name, values in kept.items():
             if name in form._fields:
                 form[name].process(MultiDict([(name, v) for v in values]))
@@ -250,7 +331,8 @@ def _apply_unsaved(section: str, form, proposal: Proposal):
 
 
 def _next_section(proposal: Proposal, section: str) -> str | None:
-    keys = [s.key for s in sections.SECTIONS if s.key in ops.editable_sections(proposal)]
+    editable = ops.editable_sections(proposal)
+    keys = [s.key for s in sections.all_sections(proposal.call) if s.key in editable]
     if section in keys and keys.index(section) + 1 < len(keys):
         return keys[keys.index(section) + 1]
     return None
@@ -262,8 +344,8 @@ def edit_section(proposal_id: int, section: str):
     proposal = load_own_proposal(proposal_id)
     if section == "documents":
         return redirect(url_for("proposals.documents", proposal_id=proposal.id))
-    info = sections.section_by_key(section)
-    if info is None or section not in SECTION_FORMS:
+    info = sections.section_by_key(section, proposal.call)
+    if info is None or (section not in SECTION_FORMS and not info.own):
         abort(404)
     try:
         ops.require_edit(current_user, proposal, section)
@@ -272,10 +354,19 @@ def edit_section(proposal_id: int, section: str):
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
 
     if request.method == "POST":
-        form = _build_form(section, proposal, formdata=request.form)
+        form = _build_form(
+            section, proposal, formdata=CombinedMultiDict([request.form, request.files])
+        )
         form.validate()
-        values, unsaved = _extract(section, form, proposal)
+        values, unsaved, answers = _extract(section, form, proposal)
+        stored: list[str] = []
         try:
+            stored = _store_files(section, form, proposal, answers)
+            refused_files = [
+                field_name(q)
+                for q in _questions(section, proposal)
+                if q.kind.value == "file" and form[field_name(q)].errors
+            ]
             ops.save_section(
                 proposal,
                 section,
@@ -283,8 +374,11 @@ def edit_section(proposal_id: int, section: str):
                 current_user,
                 expected_version=form.version.data,
                 unsaved=unsaved,
+                answers=answers,
             )
         except StaleProposal as error:
+            for name in stored:
+                delete_stored(name)
             db.session.rollback()
             flash(error.message, "danger")
             # The form keeps what was typed and now carries the current version, so saving
@@ -300,10 +394,12 @@ def edit_section(proposal_id: int, section: str):
             return _render_section(proposal, info, form, stale=stale), 409
         except (WorkflowError, ops.ProposalError) as error:
             db.session.rollback()
+            for name in stored:
+                delete_stored(name)
             flash(error.message, "danger")
             return _render_section(proposal, info, form), 409
         db.session.commit()
-        if unsaved:
+        if unsaved or refused_files:
             flash(
                 _(
                     "Saved, except the fields marked below. What you typed there is kept: correct it "
@@ -336,15 +432,38 @@ def edit_section(proposal_id: int, section: str):
     return _render_section(proposal, info, form)
 
 
+def _hidden_here(questions, by_key, proposal) -> set[str]:
+    """Questions whose condition is on an answer given in another section, and not met."""
+    here = {q.key for q in questions}
+    answers = answers_of(proposal)
+    return {
+        q.key
+        for q in questions
+        if q.condition
+        and q.condition.get("question") not in here
+        and not question_visible(q, by_key, answers)
+    }
+
+
 def _render_section(proposal: Proposal, info, form, stale=None):
     stage = sections.stage_of(proposal)
     today = local_today()
+    questions = _questions(info.key, proposal)
+    by_key = {q.key: q for q in questions_of(proposal.call)}
     context = {
         "stale": stale or [],
         "proposal": proposal,
         "section": info,
         "form": form,
         "stage": stage,
+        "question_fields": [
+            (q, form[field_name(q)], by_key.get((q.condition or {}).get("question")))
+            for q in questions
+        ],
+        "multipart": any(q.kind.value == "file" for q in questions),
+        "answer_files": {a.id: a for a in proposal.attachments if a.kind == AttachmentKind.answer},
+        "answers": answers_of(proposal),
+        "hidden_questions": _hidden_here(questions, by_key, proposal),
         "visible": _visible_fields(info.key, proposal),
         "problems": sections.problems_for(proposal, info.key, stage, today),
         "overview": sections.overview(proposal, stage, today),
@@ -366,7 +485,8 @@ def _render_section(proposal: Proposal, info, form, stale=None):
         )
     if info.key == "hrdd":
         context["steps"] = sections.HRDD_STEPS
-    return render_template(f"proposals/sections/{info.key}.html", **context)
+    template = "own" if info.own else info.key
+    return render_template(f"proposals/sections/{template}.html", **context)
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -538,7 +658,11 @@ def receipt(proposal_id: int):
     proposal = load_own_proposal(proposal_id)
     if proposal.submitted_at is None:
         abort(404)
-    documents = [a for a in proposal.attachments if a.status_change_id is None]
+    documents = [
+        a
+        for a in proposal.attachments
+        if a.status_change_id is None and a.kind != AttachmentKind.answer
+    ]
     return render_template(
         "proposals/receipt.html",
         proposal=proposal,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from tracker.core.countries import country_name
 from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook, workbook_bytes
 from tracker.core.templating import state_label
-from tracker.review.queue import QueueFilter, iter_export
+from tracker.extensions import db
+from tracker.review.queue import QueueFilter, iter_export, iter_export_with_answers
 
 COLUMNS = [
     Column("reference", "Reference", lambda r: r.reference),
@@ -29,13 +30,37 @@ COLUMNS = [
 ]
 
 
+def _with_questions(f: QueueFilter):
+    """The columns and rows: one column more per question when the list is of one call."""
+    if not f.call:
+        return COLUMNS, iter_export(f)
+    from tracker.programmes.models import Call
+    from tracker.questions.operations import questions_of, shown, text
+
+    call = db.session.get(Call, f.call)
+    questions = questions_of(call) if call else []
+    if not questions:
+        return COLUMNS, iter_export(f)
+
+    def answer_of(question):
+        def get(row):
+            return shown(question.kind.value, row.answers.get(question.id), question.settings)
+
+        return get
+
+    columns = list(COLUMNS) + [
+        Column(f"q_{q.key}", str(text(q.label)), answer_of(q)) for q in questions
+    ]
+    return columns, iter_export_with_answers(f, questions)
+
+
 def queue_csv(f: QueueFilter):
-    return csv_lines(COLUMNS, iter_export(f))
+    columns, rows = _with_questions(f)
+    return csv_lines(columns, rows)
 
 
 def queue_xlsx(f: QueueFilter) -> bytes:
+    columns, rows = _with_questions(f)
     workbook = new_workbook()
-    add_sheet(
-        workbook, "Proposals", COLUMNS, iter_export(f), widths={"title": 50, "call": 30, "lead": 30}
-    )
+    add_sheet(workbook, "Proposals", columns, rows, widths={"title": 50, "call": 30, "lead": 30})
     return workbook_bytes(workbook)

@@ -18,6 +18,7 @@ from tracker.auth.models import Role, User, UserRole
 from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
 from tracker.proposals.models import Proposal
+from tracker.questions.models import Answer, Question
 from tracker.review.models import ReviewerAssignment, Score
 from tracker.workflow.definitions import states_in_group, workflows
 
@@ -48,6 +49,8 @@ class QueueFilter:
     desc: bool = True
     page: int = 1
     per_page: int = 25
+    # Answers to the filtered call's choice questions: {question key: value} (a_<key>=value).
+    answers: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -78,6 +81,11 @@ class QueueFilter:
         result.page = max(integer("page") or 1, 1)
         per_page = integer("per_page") or 25
         result.per_page = per_page if per_page in PAGE_SIZES else 25
+        if result.call:
+            for name in args:
+                value = args.get(name, "").strip()
+                if name.startswith("a_") and value and len(result.answers) < 5:
+                    result.answers[name[2:][:40]] = value[:100]
         return result
 
 
@@ -114,6 +122,20 @@ def _filtered(f: QueueFilter, *, with_status: bool = True):
                 ReviewerAssignment.reviewer_id == f.reviewer,
             )
         )
+    for key, value in f.answers.items():
+        # One choice is stored as its value, several as a JSON list.
+        clauses.append(
+            sa.exists()
+            .where(
+                Answer.proposal_id == Proposal.id,
+                Answer.question_id == Question.id,
+                Question.call_id == f.call,
+                Question.key == key,
+            )
+            .where(
+                sa.or_(Answer.value == value, Answer.value.like(f'%"{_like(value)}"%', escape="\\"))
+            )
+        )
     if f.q and REFERENCE.fullmatch(f.q.strip()):
         # A full reference finds its proposal through the unique index.
         clauses.append(Proposal.reference == f.q.strip().upper())
@@ -127,6 +149,10 @@ def _filtered(f: QueueFilter, *, with_status: bool = True):
             )
         )
     return clauses
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', "")
 
 
 def mean_score_column():
@@ -198,10 +224,48 @@ def load_page(f: QueueFilter) -> QueuePage:
     return QueuePage(rows=rows, total=total, counts=counts, reviewers=reviewers)
 
 
-def iter_export(f: QueueFilter, batch: int = 5000) -> Iterator:
+class ExportRow:
+    """A row of the export with the answers to the filtered call's questions beside it."""
+
+    def __init__(self, row, answers: dict):
+        self._row = row
+        self.answers = answers
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+
+def iter_export_with_answers(f: QueueFilter, questions: list, batch: int = 2000) -> Iterator:
+    """The export's rows, each with its answers (one query for every ``batch`` rows)."""
+    ids = [q.id for q in questions]
+    pending = []
+
+    def flush():
+        if not pending:
+            return []
+        found: dict[int, dict] = {row.id: {} for row in pending}
+        for proposal_id, question_id, value in db.session.execute(
+            sa.select(Answer.proposal_id, Answer.question_id, Answer.value).where(
+                Answer.proposal_id.in_(list(found)), Answer.question_id.in_(ids)
+            )
+        ):
+            found[proposal_id][question_id] = value
+        rows = [ExportRow(row, found[row.id]) for row in pending]
+        pending.clear()
+        return rows
+
+    for row in iter_export(f, batch=batch, with_id=True):
+        pending.append(row)
+        if len(pending) >= batch:
+            yield from flush()
+    yield from flush()
+
+
+def iter_export(f: QueueFilter, batch: int = 5000, with_id: bool = False) -> Iterator:
     """Every row of the filter as plain rows (no ORM objects), streamed in batches."""
     query = (
         sa.select(
+            *((Proposal.id,) if with_id else ()),
             Proposal.reference,
             Proposal.title,
             Programme.code.label("programme"),
@@ -233,11 +297,25 @@ class FilterChoices:
     calls: list
     sectors: list
     reviewers: list
+    questions: list = field(default_factory=list)  # the filtered call's choice questions
 
 
-def filter_choices() -> FilterChoices:
-    """The options of the filter form (four small queries)."""
+def filter_choices(f: QueueFilter | None = None) -> FilterChoices:
+    """The options of the filter form (a few small queries)."""
+    questions = []
+    if f is not None and f.call:
+        questions = list(
+            db.session.scalars(
+                sa.select(Question)
+                .where(
+                    Question.call_id == f.call,
+                    Question.kind.in_(("choice", "choices", "yes_no")),
+                )
+                .order_by(Question.section, Question.position)
+            )
+        )
     return FilterChoices(
+        questions=questions,
         programmes=list(db.session.scalars(sa.select(Programme).order_by(Programme.code))),
         calls=list(
             db.session.execute(

@@ -104,7 +104,7 @@ def queue():
         "review/queue.html",
         f=f,
         page=page,
-        choices=queue_ops.filter_choices(),
+        choices=queue_ops.filter_choices(f),
         states=queue_ops.queue_states(),
         sorts=queue_ops.SORTS,
         page_sizes=queue_ops.PAGE_SIZES,

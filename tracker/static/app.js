@@ -67,3 +67,24 @@ document.addEventListener("submit", function (event) {
     tooLarge.focus();
   }
 });
+// Questions shown only for some answers of another question (data-show-if names its field).
+window.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-show-if]").forEach(function (block) {
+    const name = block.getAttribute("data-show-if");
+    const wanted = (block.getAttribute("data-show-values") || "").split("|");
+    const inputs = Array.from(document.querySelectorAll('[name="' + name + '"]'));
+    if (!inputs.length) { return; }
+    function chosen() {
+      return inputs.flatMap(function (input) {
+        if (input.type === "checkbox" || input.type === "radio") { return input.checked ? [input.value] : []; }
+        if (input.multiple) { return Array.from(input.selectedOptions).map(function (o) { return o.value; }); }
+        return [input.value];
+      });
+    }
+    function update() {
+      block.hidden = !chosen().some(function (value) { return wanted.indexOf(value) >= 0; });
+    }
+    inputs.forEach(function (input) { input.addEventListener("change", update); });
+    update();
+  });
+});

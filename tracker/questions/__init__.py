@@ -1,0 +1,1 @@
+"""Questions a call adds to its form, and the applicants' answers (kept as answered)."""
