@@ -125,3 +125,26 @@ def test_the_demo_has_a_second_facility_set_up_without_code(app, runner):
         ]
     )
     assert '"selected_since_start": 34' in report.output
+
+
+def test_the_demo_facility_asks_its_own_questions(app):
+    from tracker.demo import load_demo
+    from tracker.programmes.models import Programme
+    from tracker.proposals.operations import submissions_of
+    from tracker.questions.operations import questions_of, sections_of
+
+    with app.app_context():
+        load_demo()
+        call = db.session.scalar(sa.select(Programme).where(Programme.code == "SGBC")).calls[0]
+        assert [s.title["en"] for s in sections_of(call)] == ["Green and digital"]
+        questions = {q.key: q for q in questions_of(call)}
+        assert questions["which_programme"].condition["values"] == ["yes"]
+        proposal = next(iter(call_proposals(call)))
+        [kept] = submissions_of(proposal)
+        assert kept.content["answers"]["which_programme"] == "kotra"
+
+
+def call_proposals(call):
+    from tracker.proposals.models import Proposal
+
+    return db.session.scalars(sa.select(Proposal).where(Proposal.call_id == call.id))

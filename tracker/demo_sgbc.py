@@ -142,9 +142,159 @@ def load_sgbc(people: dict[str, User]) -> Call:
     db.session.add(call)
     db.session.flush()
     save_rubric(call, SGBC_RUBRIC, people["admin"])
+    _questions(call, people["admin"])
     for company, email, title, partner, total, stage in PROPOSALS:
         _proposal(call, people, company, email, title, partner, Decimal(total), stage)
     return call
+
+
+def _questions(call, admin) -> None:
+    """The SGBC's own questions: a section of their own, one shown only for a yes."""
+    from tracker.questions import operations as qops
+
+    section = qops.add_section(
+        call,
+        {"en": "Green and digital", "fr": "Vert et numérique", "de": "Grün und digital"},
+        "full",
+        admin,
+    )
+    asked = [
+        (
+            section.key,
+            "long_text",
+            {
+                "en": "Your green business model",
+                "fr": "Votre modèle d'affaires vert",
+                "de": "Ihr grünes Geschäftsmodell",
+            },
+            {"en": "What the project saves (energy, materials, emissions) and how it is measured."},
+            True,
+            {"max_words": 300},
+            None,
+        ),
+        (
+            section.key,
+            "integer",
+            {
+                "en": "Emissions avoided per year (tonnes CO2e)",
+                "fr": "Émissions évitées par an (tonnes éq. CO2)",
+                "de": "Vermiedene Emissionen pro Jahr (Tonnen CO2e)",
+            },
+            {},
+            True,
+            {"minimum": 0, "maximum": 1000000},
+            None,
+        ),
+        (
+            section.key,
+            "choices",
+            {
+                "en": "Digital components",
+                "fr": "Composants numériques",
+                "de": "Digitale Komponenten",
+            },
+            {},
+            False,
+            {
+                "choices": [
+                    {
+                        "value": "iot",
+                        "label": {
+                            "en": "Sensors (IoT)",
+                            "fr": "Capteurs (IdO)",
+                            "de": "Sensoren (IoT)",
+                        },
+                    },
+                    {
+                        "value": "ai",
+                        "label": {
+                            "en": "Artificial intelligence",
+                            "fr": "Intelligence artificielle",
+                            "de": "Künstliche Intelligenz",
+                        },
+                    },
+                    {
+                        "value": "platform",
+                        "label": {
+                            "en": "Online platform",
+                            "fr": "Plateforme en ligne",
+                            "de": "Online-Plattform",
+                        },
+                    },
+                ]
+            },
+            None,
+        ),
+        (
+            "partners",
+            "long_text",
+            {
+                "en": "The Korean partner's role",
+                "fr": "Le rôle du partenaire coréen",
+                "de": "Die Rolle des koreanischen Partners",
+            },
+            {},
+            True,
+            {"max_words": 200},
+            None,
+        ),
+        (
+            "partners",
+            "yes_no",
+            {
+                "en": "Does a Korean public programme support the project?",
+                "fr": "Un programme public coréen soutient-il le projet ?",
+                "de": "Unterstützt ein koreanisches öffentliches Programm das Projekt?",
+            },
+            {},
+            True,
+            {},
+            None,
+        ),
+        (
+            "partners",
+            "choice",
+            {"en": "Which programme?", "fr": "Quel programme ?", "de": "Welches Programm?"},
+            {},
+            True,
+            {
+                "choices": [
+                    {"value": "kotra", "label": {"en": "KOTRA"}},
+                    {"value": "k_startup", "label": {"en": "K-Startup"}},
+                    {
+                        "value": "other",
+                        "label": {"en": "Another one", "fr": "Un autre", "de": "Ein anderes"},
+                    },
+                ]
+            },
+            {"question": "does_a_korean_public_programme", "values": ["yes"]},
+        ),
+    ]
+    for where, kind, label, help_, required, settings, condition in asked:
+        qops.save_question(
+            call,
+            None,
+            {
+                "label": label,
+                "help": help_,
+                "kind": kind,
+                "section": where,
+                "required": required,
+                "settings": settings,
+                "condition": condition,
+            },
+            admin,
+        )
+
+
+DEMO_ANSWERS = {
+    "your_green_business_model": "Second life for batteries and sensors: less mining, less waste, measured by the partner's meters.",
+    "emissions_avoided_per_year_ton": "420",
+    "digital_components": '["iot", "platform"]',
+    "the_korean_partner_s_role": "Hosts the pilot site, runs operations and sells the service in Korea.",
+    "does_a_korean_public_programme": "yes",
+    "which_programme": "kotra",
+}
 
 
 def _proposal(call, people, company, email, title, partner, total, stage) -> None:
@@ -247,6 +397,9 @@ def _proposal(call, people, company, email, title, partner, total, stage) -> Non
         },
         user,
     )
+    from tracker.questions import operations as qops
+
+    qops.save_answers(proposal, qops.questions_of(call), DEMO_ANSWERS)
     perform_transition(proposal, "submit", user)
     if stage == "submitted":
         return

@@ -48,8 +48,10 @@ from tracker.questions.operations import answers_of, field_name, questions_of
 from tracker.questions.operations import parse as parse_answer
 from tracker.questions.operations import visible as question_visible
 from tracker.workflow.operations import (
+    ANY_VERSION,
     StaleProposal,
     WorkflowError,
+    check_version,
     options_for,
     perform_transition,
     workflow_for,
@@ -361,6 +363,8 @@ def edit_section(proposal_id: int, section: str):
         values, unsaved, answers = _extract(section, form, proposal)
         stored: list[str] = []
         try:
+            # The version first: storing a document moves it, and the save below trusts it.
+            check_version(proposal, form.version.data)
             stored = _store_files(section, form, proposal, answers)
             refused_files = [
                 field_name(q)
@@ -372,7 +376,7 @@ def edit_section(proposal_id: int, section: str):
                 section,
                 values,
                 current_user,
-                expected_version=form.version.data,
+                expected_version=ANY_VERSION,
                 unsaved=unsaved,
                 answers=answers,
             )
