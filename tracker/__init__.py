@@ -287,6 +287,8 @@ def _refuse_stranding(app: Flask, registry) -> None:
             return
         finally:
             db.session.remove()
+            # No connection stays open from this check (the app may never serve a request).
+            db.engine.dispose()
     if problems:
         raise RuntimeError(
             "workflows would strand proposals (a state they are in is gone; give a changed "
