@@ -26,7 +26,12 @@ run: $(VENV)/.installed
 	@$(BIN)/tracker demo accounts
 	@echo ""
 	@echo "  The tracker is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	@echo "  E-mails go out through the worker started beside it; with no TRACKER_MAIL_SERVER"
+	@echo "  they are written as .eml files to instance/mail, to read them."
 	@echo ""
+	@# The outbox worker runs beside the web server and stops with it.
+	@$(BIN)/tracker worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - 'tracker:create_app()'
 
 # The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one process.
@@ -53,5 +58,5 @@ clean:
 # tracker/translations/*/LC_MESSAGES/messages.po and run this again to compile them.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k translate -k lazy_gettext --no-location --sort-output -o tracker/translations/messages.pot .
-	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --ignore-obsolete
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d tracker/translations

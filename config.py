@@ -80,6 +80,21 @@ class Config:
     MAIL_PASSWORD = env("MAIL_PASSWORD")
     MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "tracker@localhost")
+    # The outbox worker: tries before a message is marked failed, and the first wait between
+    # tries (it doubles after each).
+    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 6)
+    MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 30)
+    # Links in e-mails start with this address (the worker has no request to take it from).
+    BASE_URL = env("BASE_URL", "http://127.0.0.1:5000")
+    AGENCY_NAME = env("AGENCY_NAME", "Partnership tracker")
+    # Reminders: before a draft's deadline, after an assignment without a score, after a
+    # request for information without an answer; digests at this Luxembourg hour.
+    REMINDER_DEADLINE_DAYS = (7, 1)
+    REMINDER_SCORE_DAYS = env_int("REMINDER_SCORE_DAYS", 5)
+    REMINDER_ANSWER_DAYS = env_int("REMINDER_ANSWER_DAYS", 10)
+    DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
+    # Two-factor sign-in required for every staff role.
+    REQUIRE_2FA_FOR_STAFF = env_bool("REQUIRE_2FA_FOR_STAFF")
 
     HSTS_SECONDS = 0  # production sends Strict-Transport-Security
     # A folder of the installation's own workflow files (YAML, see docs/workflows.md).

@@ -14,7 +14,7 @@ class Web:
         self.client = client
 
     def token(self) -> str:
-        for path in ("/login", "/notifications/"):
+        for path in ("/login", "/notifications/", "/account/two-factor"):
             response = self.client.get(path)
             if response.status_code == 200:
                 match = TOKEN.search(response.get_data(as_text=True))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import (
     Flask,
     flash,
+    has_app_context,
     has_request_context,
     redirect,
     render_template,
@@ -262,9 +263,9 @@ def _load_workflows(app: Flask) -> None:
     from tracker.workflow import definitions
 
     def language() -> str:
-        if not has_request_context():
+        if not has_app_context():
             return "en"
-        locale = get_locale()
+        locale = get_locale()  # the request's, or the one forced for an e-mail's recipient
         return locale.language if locale else "en"
 
     definitions.set_language(language)

@@ -37,9 +37,31 @@ def register_commands(app: Flask) -> None:
     from tracker.imports.cli import import_group
     from tracker.reports.cli import report
 
-    for command in (users, history, demo, import_group, report, workflows_group):
+    for command in (users, history, demo, import_group, report, workflows_group, worker):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
+
+
+# --- worker --------------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do one round (reminders, digests, sending), then stop.")
+@click.option(
+    "--interval", default=5.0, show_default=True, help="Seconds between rounds while running."
+)
+@with_appcontext
+def worker(once: bool, interval: float):
+    """Deliver the e-mail outbox and write reminders and digests, until stopped."""
+    from flask import current_app
+
+    from tracker.notifications.worker import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    where = current_app.config.get("MAIL_SERVER")
+    target = f"{where}:{current_app.config['MAIL_PORT']}" if where else "files in instance/mail"
+    click.echo(f"worker: delivering e-mail to {target}")
+    run(once=once, interval=interval)
 
 
 # --- users -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ DEMO_ACCOUNTS = (
     ("committee@demo.lu", "Carl Committee", [Role.committee]),
     ("reporting@demo.lu", "Rosa Reporting", [Role.reporting]),
     ("admin@demo.lu", "Ada Admin", [Role.admin]),
+    ("evaluator@demo.lu", "Eli Evaluator (partner institution)", [Role.evaluator]),
 )
 
 CLAUSE_V1 = """Human-rights due diligence
@@ -135,6 +136,7 @@ def load_demo(with_history: bool = True) -> list[tuple[str, str]]:
                 ("hrdd", "hrdd@demo.lu"),
                 ("committee", "committee@demo.lu"),
                 ("admin", "admin@demo.lu"),
+                ("evaluator", "evaluator@demo.lu"),
             )
         }
         load_sgbc(people)

@@ -427,6 +427,8 @@ def _proposal(call, people, company, email, title, partner, total, stage) -> Non
             break  # one score so far, the second is awaited
         review_ops.submit_score(proposal, scorer, dict(zip(criteria, marks, strict=True)))
     if stage == "external_assessment":
+        if people.get("evaluator") is not None:  # a partner's assessor, asked to score
+            review_ops.assign_reviewer(proposal, people["evaluator"], reviewer)
         return
     perform_transition(proposal, "complete_assessment", reviewer)
     if stage == "investment_committee":

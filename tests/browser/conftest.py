@@ -89,10 +89,62 @@ def sign_in(page, base, email, password):
 
 def sign_out(page):
     page.locator("nav .dropdown-toggle").last.click()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
 
 def no_horizontal_overflow(page) -> bool:
     return page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1"
     )
+
+
+@pytest.fixture
+def mailbox(app, live_server):
+    """A loopback SMTP server and the outbox worker running beside the live server, as
+    `make run` runs it: e-mails arrive in ``mailbox.messages`` a moment after the change."""
+    from tests.notifications.smtp import SmtpServer
+    from tracker.extensions import db
+    from tracker.notifications.worker import tick
+
+    server = SmtpServer().start()
+    app.config.update(server.settings(), BASE_URL=live_server)  # links lead to the live server
+    stopping = threading.Event()
+
+    def work():
+        with app.app_context():
+            while not stopping.is_set():
+                tick("browser-test")
+                db.session.remove()
+                stopping.wait(0.2)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    yield server
+    stopping.set()
+    worker.join(timeout=10)
+    server.stop()
+
+
+def wait_for_mail(mailbox, address: str, subject: str, timeout: float = 15.0):
+    """The newest message to ``address`` whose subject contains ``subject``."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = [m for m in mailbox.to(address) if subject in m["Subject"]]
+        if found:
+            return found[-1]
+        time.sleep(0.1)
+    raise AssertionError(
+        f"no e-mail “{subject}” to {address}: {[m['Subject'] for m in mailbox.messages]}"
+    )
+
+
+def link_in(message, fragment: str) -> str:
+    import re
+
+    from tests.notifications.smtp import text_of
+
+    match = re.search(r"http://\S+" + re.escape(fragment) + r"\S+", text_of(message))
+    assert match, text_of(message)
+    return match.group(0)

@@ -7,7 +7,14 @@ import re
 import pytest
 
 from tests import factories as f
-from tests.browser.conftest import SCREENSHOTS, no_horizontal_overflow, sign_in, sign_out
+from tests.browser.conftest import (
+    SCREENSHOTS,
+    link_in,
+    no_horizontal_overflow,
+    sign_in,
+    sign_out,
+    wait_for_mail,
+)
 from tracker.extensions import db
 
 PASSWORD = "journey-password-1"
@@ -27,7 +34,9 @@ def save(page, button="Save draft"):
     page.wait_for_load_state()
 
 
-def test_register_fill_come_back_complete_upload_submit(page, live_server, open_call, tmp_path):
+def test_register_fill_come_back_complete_upload_submit(
+    page, live_server, mailbox, open_call, tmp_path
+):
     base = live_server
     page.goto(f"{base}/register")
     page.get_by_label("Your name").fill("Anna Applicant")
@@ -37,7 +46,12 @@ def test_register_fill_come_back_complete_upload_submit(page, live_server, open_
     page.locator("#password").fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Register").click()
-    page.get_by_text("Welcome! Your account and your company are registered.").wait_for()
+    page.get_by_role("heading", name="Check your e-mail").wait_for()
+    confirm = wait_for_mail(mailbox, "anna@solarcold.lu", "Confirm your e-mail address")
+    page.goto(link_in(confirm, "/verify/"))
+    page.get_by_role("button", name="Confirm my address").click()
+    page.get_by_text("Your e-mail address anna@solarcold.lu is confirmed.").wait_for()
+    sign_in(page, base, "anna@solarcold.lu", PASSWORD)
 
     page.get_by_role("button", name="Start a proposal").click()
     page.get_by_text("Your draft is started").wait_for()

@@ -96,11 +96,13 @@ def test_only_the_transitions_the_user_may_take_are_offered(app, people):
     )
     assert 'id="action-pass_screening"' in reviewer_page
     assert 'id="action-reject_screening"' in reviewer_page
-    committee_page = text(
-        signed_in(app, "committee@agency.lu").get(f"/review/proposals/{proposal_id}")
+    hrdd_page = text(signed_in(app, "reporting@agency.lu").get(f"/review/proposals/{proposal_id}"))
+    assert 'id="action-' not in hrdd_page
+    assert "Nothing for your role at this stage." in hrdd_page
+    committee = signed_in(app, "committee@agency.lu")
+    assert committee.get(f"/review/proposals/{proposal_id}").status_code == 404, (
+        "the committee sees a proposal from the stage where it decides"
     )
-    assert 'id="action-' not in committee_page
-    assert "Nothing for your role at this stage." in committee_page
 
 
 def test_a_transition_through_the_web_writes_history_and_a_stale_page_is_refused(app, people):

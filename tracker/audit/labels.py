@@ -98,5 +98,17 @@ def register_all() -> None:
     register_labels(
         "user",
         _l("Account"),
-        form_labeller(UserRolesForm, extra={"organisation": _l("Organisation")}),
+        form_labeller(
+            UserRolesForm,
+            extra={
+                "organisation": _l("Organisation"),
+                "password": _l("Password"),
+                "second_factor": _l("Two-factor sign-in"),
+            },
+        ),
+    )
+    register_labels(
+        "outbox",
+        _l("E-mail"),
+        lambda name: str({"status": _l("Status"), "to": _l("Recipient")}.get(name, name)),
     )

@@ -102,6 +102,61 @@ class PasswordForm(BaseForm):
     )
 
 
+class ForgotPasswordForm(BaseForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254)],
+        description=_l("The address you sign in with."),
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(BaseForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=PASSWORD_RULE,
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class CodeForm(BaseForm):
+    """The second step of signing in: a code from the app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Type the code your app shows.")), Length(max=20)],
+        description=_l(
+            "The six digits your authenticator app shows, or one of your recovery codes."
+        ),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
+    )
+
+
+class EnableTwoFactorForm(BaseForm):
+    secret = HiddenField()
+    code = StringField(
+        _l("Code shown by the app"),
+        validators=[DataRequired(_l("Type the code your app shows.")), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ConfirmPasswordForm(BaseForm):
+    """Turning two-factor sign-in off, or new recovery codes: the password first."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class InviteForm(BaseForm):
     email = EmailField(
         _l("Colleague's e-mail (optional)"),
@@ -139,8 +194,8 @@ class UserForm(BaseForm):
 
 class UserRolesForm(BaseForm):
     roles = MultiCheckboxField(
-        _l("Roles"),
+        _l("Roles for the whole tracker"),
         choices=options(Role.choices()),
-        validators=[DataRequired(_l("Choose at least one role."))],
+        validators=[Optional()],
     )
     active = BooleanField(_l("Account active"))

@@ -25,6 +25,7 @@ class Role(RichEnum):
     committee = "committee"
     reporting = "reporting"
     admin = "admin"
+    evaluator = "evaluator"
 
     __titles__ = {
         "applicant": _l("Applicant"),
@@ -33,10 +34,16 @@ class Role(RichEnum):
         "committee": _l("Committee member"),
         "reporting": _l("Reporting"),
         "admin": _l("Administrator"),
+        "evaluator": _l("Evaluator (partner institution)"),
     }
 
 
-STAFF_ROLES = frozenset({Role.reviewer, Role.hrdd, Role.committee, Role.reporting, Role.admin})
+STAFF_ROLES = frozenset(
+    {Role.reviewer, Role.hrdd, Role.committee, Role.reporting, Role.admin, Role.evaluator}
+)
+# Roles that see every proposal of their programmes (evaluators see those assigned to them,
+# committee members those at the committee's stages and after).
+FULL_VIEW_ROLES = (Role.reviewer, Role.hrdd, Role.reporting)
 
 
 class Organisation(db.Model):
@@ -72,6 +79,14 @@ class User(UserMixin, db.Model):
     )
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # The language of the messages the person receives (the one they last chose).
+    language: Mapped[str] = mapped_column(sa.String(5), default="en")
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in with an authenticator app (TOTP): the secret, when it was turned on,
+    # and the last time step used (a code works once).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -100,8 +115,31 @@ class User(UserMixin, db.Model):
         return frozenset(row.role for row in self.role_rows)
 
     def has_role(self, *roles: Role | str) -> bool:
+        """Holds one of these roles, for the whole tracker or for some programme."""
         mine = {r.value for r in self.roles}
         return any(str(role) in mine for role in roles)
+
+    def programmes_for(self, *roles: Role | str) -> set[int] | None:
+        """The programmes where the person holds one of these roles: None for every programme
+        (a role held for the whole tracker, or the administrator's), else a set (maybe empty)."""
+        wanted = {str(r) for r in roles}
+        found: set[int] = set()
+        for row in self.role_rows:
+            if row.role == Role.admin:
+                return None
+            if row.role.value in wanted:
+                if row.programme_id is None:
+                    return None
+                found.add(row.programme_id)
+        return found
+
+    def has_role_in(self, programme_id: int | None, *roles: Role | str) -> bool:
+        """Holds one of these roles for this programme (or for every programme); an
+        administrator holds every staff role everywhere."""
+        scope = self.programmes_for(*roles)
+        if scope is None:
+            return self.has_role(*roles, Role.admin)
+        return programme_id in scope
 
     @property
     def is_staff(self) -> bool:
@@ -113,14 +151,21 @@ class User(UserMixin, db.Model):
 
 
 class UserRole(db.Model):
-    """One role held by one user."""
+    """One role held by one user, for the whole tracker or for one programme."""
 
     __tablename__ = "user_roles"
 
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    # None: every programme; otherwise only this one (an HRDD officer for BPF only, say).
+    programme_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("programmes.id", ondelete="CASCADE")
     )
-    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), primary_key=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "role", "programme_id", name="uq_user_roles_scope"),
+    )
 
 
 class Invitation(db.Model):
@@ -179,3 +224,36 @@ class FormStash(db.Model):
     data: Mapped[dict] = mapped_column(sa.JSON)
     size_bytes: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class TokenPurpose(RichEnum):
+    reset_password = "reset_password"  # noqa: S105 - a purpose, not a secret
+    verify_email = "verify_email"
+
+
+class AccountToken(db.Model):
+    """A single-use link sent by e-mail (a password reset, an address to verify).
+
+    Only the SHA-256 of the token is kept; the link itself is in the e-mail alone.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose, "token_purpose"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """One of the ten single-use codes that replace the authenticator app when it is lost."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -105,6 +105,16 @@ def set_password(user: User, password: str) -> None:
         end_sessions(user, keep=user.current_session)
 
 
+def _current_language() -> str:
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    if not has_request_context():
+        return "en"
+    locale = get_locale()
+    return locale.language if locale and locale.language in {"en", "fr", "de"} else "en"
+
+
 def _new_user(
     email: str,
     name: str,
@@ -119,7 +129,7 @@ def _new_user(
     name = (name or "").strip()
     if not name:
         raise AccountError(_("Give a name."), "name")
-    user = User(email=email, name=name, password_hash="")
+    user = User(email=email, name=name, password_hash="", language=_current_language())
     if check_password:
         set_password(user, password)
     else:  # the demo accounts' published password
@@ -219,6 +229,8 @@ def create_user(
         password = generated
     user = _new_user(email, name, password, roles, check_password=check_password)
     user.must_change_password = generated is not None
+    # Typed by an administrator or on the command line: the address counts as confirmed.
+    user.email_verified_at = utcnow()
     if organisation is not None:
         user.organisation = organisation
     db.session.flush()
@@ -234,17 +246,32 @@ def duplicate_organisation_ids() -> set[int]:
 
 
 def user_snapshot(user: User) -> dict:
+    from tracker.programmes.models import Programme
+
+    codes = dict(db.session.execute(sa.select(Programme.id, Programme.code)).all())
     return {
-        "roles": plain(sorted(r.value for r in user.roles)),
+        "roles": plain(
+            sorted(
+                row.role.value + (f" ({codes.get(row.programme_id)})" if row.programme_id else "")
+                for row in user.role_rows
+            )
+        ),
         "active": plain(user.active),
         "organisation": user.organisation.name if user.organisation else None,
     }
 
 
-def update_user(user: User, *, roles: Iterable[Role | str], active: bool, acting: User) -> None:
+def update_user(
+    user: User,
+    *,
+    roles: Iterable[Role | str],
+    active: bool,
+    acting: User,
+    scoped: dict[int, Iterable[Role | str]] | None = None,
+) -> None:
     """An administrator changes a person's roles and whether the account is active (audited)."""
     before = user_snapshot(user)
-    set_roles(user, roles, acting)
+    set_roles(user, roles, acting, scoped)
     if user.id == acting.id and not active:
         raise AccountError(_("You cannot deactivate your own account."), "active")
     user.active = active
@@ -253,21 +280,42 @@ def update_user(user: User, *, roles: Iterable[Role | str], active: bool, acting
     record_change("user", user.id, actor=acting, before=before, after=user_snapshot(user))
 
 
-def set_roles(user: User, roles: Iterable[Role | str], acting: User) -> None:
-    """Change a user's roles (administrators); nobody removes their own administrator role."""
-    wanted = {Role(str(r)) for r in roles}
+# Staff roles that can be held for given programmes only (administrators and applicants
+# cannot: an administrator runs the whole tracker, an applicant belongs to a company).
+SCOPABLE_ROLES = (Role.reviewer, Role.hrdd, Role.committee, Role.reporting, Role.evaluator)
+
+
+def set_roles(
+    user: User,
+    roles: Iterable[Role | str],
+    acting: User,
+    scoped: dict[int, Iterable[Role | str]] | None = None,
+) -> None:
+    """Change a user's roles (administrators): ``roles`` for the whole tracker, ``scoped``
+    {programme id: roles} for given programmes; nobody removes their own administrator role."""
+    everywhere = {Role(str(r)) for r in roles}
+    wanted = {(role, None) for role in everywhere}
+    for programme_id, programme_roles in (scoped or {}).items():
+        for raw in programme_roles:
+            role = Role(str(raw))
+            if role not in SCOPABLE_ROLES:
+                raise AccountError(
+                    _("%(role)s is held for the whole tracker only.", role=role.title), "roles"
+                )
+            if role not in everywhere:  # held everywhere already covers the programme
+                wanted.add((role, int(programme_id)))
     if not wanted:
         raise AccountError(_("Give at least one role."), "roles")
-    if user.id == acting.id and Role.admin in user.roles and Role.admin not in wanted:
+    if user.id == acting.id and Role.admin in user.roles and Role.admin not in everywhere:
         raise AccountError(_("You cannot remove your own administrator role."), "roles")
-    if Role.applicant in wanted and user.organisation is None:
+    if Role.applicant in everywhere and user.organisation is None:
         raise AccountError(_("An applicant needs an organisation."), "roles")
-    current = {row.role: row for row in user.role_rows}
-    for role, row in current.items():
-        if role not in wanted:
+    current = {(row.role, row.programme_id): row for row in user.role_rows}
+    for key, row in current.items():
+        if key not in wanted:
             user.role_rows.remove(row)
-    for role in wanted - set(current):
-        user.role_rows.append(UserRole(role=role))
+    for role, programme_id in sorted(wanted - set(current), key=lambda k: (k[0].value, k[1] or 0)):
+        user.role_rows.append(UserRole(role=role, programme_id=programme_id))
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -282,6 +330,10 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     return user
+
+
+def check_password(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password or "")
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -164,7 +164,7 @@ class RubricForm(BaseForm):
         _l("Independent scores needed"), validators=[InputRequired(), NumberRange(1, 9)], maximum=9
     )
     divergence_percent = PercentField(
-        _l("A further score when two totals differ by more than (% of the higher)"),
+        _l("A further score when two totals differ by more than this share of the higher, in %"),
         validators=[Optional()],
         description=_l("Empty: no such rule."),
     )

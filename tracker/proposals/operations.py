@@ -70,8 +70,9 @@ def can_view(user: User, proposal: Proposal) -> bool:
     """Members of the organisation and agency staff (staff may not see other people's drafts)."""
     if is_member(user, proposal):
         return True
-    hidden = workflow_for(proposal).in_group(proposal.status, "hidden_from_staff")
-    return user.is_authenticated and user.is_staff and not hidden
+    from tracker.review.access import can_see  # staff: their programmes, stages, assignments
+
+    return can_see(user, proposal)
 
 
 def can_edit(user: User, proposal: Proposal) -> bool:
@@ -619,6 +620,21 @@ def _call_open(context: TransitionContext) -> list[str]:
     deadline = deadline_for(context.proposal)
     if deadline.accepted_until is not None and context.now >= deadline.accepted_until:
         return [_("The call closed; proposals can no longer be submitted.")]
+    return []
+
+
+@guard("address_verified")
+def _address_verified(context: TransitionContext) -> list[str]:
+    """The applicant who submits has confirmed their e-mail address."""
+    actor = context.actor
+    if getattr(actor, "email_verified_at", True) is None:
+        return [
+            _(
+                "Confirm your e-mail address before submitting: open the link we sent to "
+                "%(email)s, or ask for a new one on your account page.",
+                email=actor.email,
+            )
+        ]
     return []
 
 

@@ -81,7 +81,7 @@ def load_own_proposal(proposal_id: int) -> Proposal:
 @login_required
 def dashboard():
     if not current_user.is_applicant:
-        if current_user.has_role("reviewer", "hrdd", "committee", "admin"):
+        if current_user.has_role("reviewer", "hrdd", "committee", "evaluator", "admin"):
             return redirect(url_for("review.queue"))
         if current_user.has_role("reporting"):
             return redirect(url_for("reports.selections"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
 
 from tracker.auth.models import Role
 from tracker.core.time import local_today
@@ -23,8 +24,14 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 def _choice():
     """The programme and year asked for, defaulting to the first programme and last year."""
-    programmes = list(db.session.scalars(sa.select(Programme).order_by(Programme.code)))
+    query = sa.select(Programme).order_by(Programme.code)
+    scope = current_user.programmes_for(Role.reporting)  # None: every programme
+    if scope is not None:
+        query = query.where(Programme.id.in_(scope))
+    programmes = list(db.session.scalars(query))
     code = request.args.get("programme") or (programmes[0].code if programmes else "")
+    if code and scope is not None and code not in {p.code for p in programmes}:
+        abort(404)  # a programme outside the person's roles is not theirs to report on
     year_text = request.args.get("year", "")
     if year_text and not (year_text.isdigit() and len(year_text) == 4):
         abort(404)

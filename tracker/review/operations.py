@@ -16,10 +16,12 @@ from tracker.auth.models import Role, User
 from tracker.core.db import CENT
 from tracker.core.time import local_today, utcnow
 from tracker.extensions import db
+from tracker.notifications.operations import staff_with, tell_assigned, tell_divergence
 from tracker.programmes.rubrics import rubric_for, weighted_total
 from tracker.proposals import eligibility
 from tracker.proposals.models import Proposal
 from tracker.review import rules
+from tracker.review.access import is_partner_evaluator
 from tracker.review.models import (
     ClauseDecision,
     ConflictDeclaration,
@@ -49,8 +51,9 @@ class ReviewError(Exception):
         self.problems = problems or []
 
 
-def _require(actor: User, *roles: str) -> None:
-    if not actor.has_role(Role.admin, *roles):
+def _require(actor: User, proposal: Proposal, *roles: str) -> None:
+    """The actor holds one of these roles for the proposal's programme (or for all)."""
+    if not actor.has_role_in(proposal.call.programme_id, Role.admin, *roles):
         raise ReviewError(_("Your role does not allow this."))
 
 
@@ -127,7 +130,7 @@ def record_screening(
     expected_version=ANY_VERSION,
 ) -> None:
     """Store the reviewer's ticks; overriding a computed check needs a note saying why."""
-    _require(actor, Role.reviewer)
+    _require(actor, proposal, Role.reviewer)
     _require_stage(proposal, "screening")
     check_version(proposal, expected_version)
     checklist = {item.key: item for item in screening_checklist(proposal)}
@@ -185,7 +188,7 @@ def hrdd_assessment(proposal: Proposal) -> HrddAssessment | None:
 
 def save_hrdd_assessment(proposal: Proposal, actor: User, data: dict, expected_version=ANY_VERSION):
     """Record the HRDD officer's assessment (it may be saved incomplete and finished later)."""
-    _require(actor, Role.hrdd)
+    _require(actor, proposal, Role.hrdd)
     _require_stage(proposal, "hrdd_review")
     check_version(proposal, expected_version)
     decision = ClauseDecision(data["clause_decision"]) if data.get("clause_decision") else None
@@ -297,7 +300,9 @@ def declare_conflict(
     proposal: Proposal, user: User, has_conflict: bool, note: str = ""
 ) -> ConflictDeclaration:
     """A scorer or committee member declares whether they have a conflict of interest."""
-    _require(user, Role.reviewer, Role.committee)
+    _require(user, proposal, Role.reviewer, Role.committee, Role.evaluator)
+    if is_partner_evaluator(user) and not is_assigned(proposal, user):
+        raise ReviewError(_("Only reviewers assigned to this proposal can score it."))
     if has_conflict and not (note or "").strip():
         raise ReviewError(_("Describe the conflict of interest."))
     declaration = conflict_of(proposal, user)
@@ -356,10 +361,11 @@ def assignments(proposal: Proposal) -> list[ReviewerAssignment]:
 
 def assign_reviewer(proposal: Proposal, reviewer: User, actor: User) -> ReviewerAssignment:
     """Ask a reviewer to score a proposal in evaluation (or before, to prepare)."""
-    _require(actor, Role.reviewer)
+    _require(actor, proposal, Role.reviewer)
     if not workflow_for(proposal).in_group(proposal.status, "assignable"):
         raise ReviewError(_("Reviewers are assigned to proposals under review."))
-    if not reviewer.has_role(Role.reviewer) or not reviewer.active:
+    scorer = reviewer.has_role_in(proposal.call.programme_id, Role.reviewer, Role.evaluator)
+    if not scorer or not reviewer.active:
         raise ReviewError(_("Only active reviewers can be assigned."))
     declaration = conflict_of(proposal, reviewer)
     if declaration is not None and declaration.has_conflict:
@@ -388,6 +394,7 @@ def assign_reviewer(proposal: Proposal, reviewer: User, actor: User) -> Reviewer
         proposal=proposal,
     )
     _touch(proposal)
+    tell_assigned(proposal, reviewer)
     return assignment
 
 
@@ -422,7 +429,7 @@ def submit_score(
     expected_version=ANY_VERSION,
 ) -> Score:
     """An assigned reviewer without a conflict scores each criterion from 0 to 10."""
-    _require(reviewer, Role.reviewer)
+    _require(reviewer, proposal, Role.reviewer, Role.evaluator)
     _require_stage(proposal, "scoring")
     check_version(proposal, expected_version)
     if not is_assigned(proposal, reviewer):
@@ -468,7 +475,20 @@ def submit_score(
         proposal=proposal,
     )
     _touch(proposal)
+    _ask_for_a_further_score(proposal)
     return score
+
+
+def _ask_for_a_further_score(proposal: Proposal) -> None:
+    """Scores that diverge: the reviewers who could still score hear of it (once)."""
+    summary = score_summary(proposal)
+    if not summary.divergent or summary.enough:
+        return
+    scored = {s.reviewer_id for s in scores(proposal)}
+    people = [
+        u for u in staff_with(proposal.call.programme_id, Role.reviewer) if u.id not in scored
+    ]
+    tell_divergence(proposal, people)
 
 
 def score_snapshot(score: Score) -> dict:
@@ -514,11 +534,12 @@ def score_summary(proposal: Proposal) -> ScoreSummary:
 
 def may_see_scores(proposal: Proposal, user: User) -> bool:
     """Committee and administrators see every score; a scorer sees the others once they scored."""
-    if user.has_role(Role.admin, Role.committee):
+    programme = proposal.call.programme_id
+    if user.has_role_in(programme, Role.admin, Role.committee):
         declaration = conflict_of(proposal, user)
         return declaration is None or not declaration.has_conflict
-    if not user.has_role(Role.reviewer):
-        return False
+    if is_partner_evaluator(user) or not user.has_role_in(programme, Role.reviewer):
+        return False  # a partner's evaluator sees their own score only
     declaration = conflict_of(proposal, user)
     if declaration is not None and declaration.has_conflict:
         return False
@@ -722,7 +743,7 @@ def save_contract(
     expected_version=ANY_VERSION,
 ) -> Contract:
     """Edit the draft agreement; a signed one never changes."""
-    _require(actor, Role.reviewer)
+    _require(actor, proposal, Role.reviewer)
     _require_stage(proposal, "contracting")
     check_version(proposal, expected_version)
     if contract.signed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
@@ -19,6 +20,7 @@ from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
 from tracker.proposals.models import Proposal
 from tracker.questions.models import Answer, Question
+from tracker.review import access
 from tracker.review.models import ReviewerAssignment, Score
 from tracker.workflow.definitions import states_in_group, workflows
 
@@ -52,11 +54,13 @@ class QueueFilter:
     # Answers to the filtered call's choice questions: {question key: value} (a_<key>=value).
     answers: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Who looks: the queue and its exports hold only the proposals this person may see.
+    viewer: Any = None
 
     @classmethod
-    def from_args(cls, args) -> QueueFilter:
+    def from_args(cls, args, viewer=None) -> QueueFilter:
         """Parse query arguments; anything malformed is ignored and reported, never a 500."""
-        result = cls()
+        result = cls(viewer=viewer)
 
         def integer(name):
             raw = args.get(name, "").strip()
@@ -103,6 +107,8 @@ def queue_states() -> dict:
 def _filtered(f: QueueFilter, *, with_status: bool = True):
     """The WHERE clauses of the filter (staff never see drafts)."""
     clauses = [Proposal.status.not_in(states_in_group("hidden_from_staff"))]
+    if f.viewer is not None and not access.sees_everything(f.viewer):
+        clauses.append(access.visible_to(f.viewer))
     if f.call:
         clauses.append(Proposal.call_id == f.call)
     if f.programme:
@@ -328,8 +334,14 @@ def filter_choices(f: QueueFilter | None = None) -> FilterChoices:
         reviewers=list(
             db.session.scalars(
                 sa.select(User)
-                .join(UserRole)
-                .where(UserRole.role == Role.reviewer, User.active.is_(True))
+                .where(
+                    User.active.is_(True),
+                    User.id.in_(
+                        sa.select(UserRole.user_id).where(
+                            UserRole.role.in_((Role.reviewer, Role.evaluator))
+                        )
+                    ),
+                )
                 .order_by(User.name)
             )
         ),

@@ -19,10 +19,11 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from tracker.audit.operations import changes_since, entries_for_proposal
-from tracker.auth.models import Role, User, UserRole
+from tracker.auth.models import Role, User
 from tracker.core.time import local_today, utcnow
 from tracker.core.web import get_or_404, restored_formdata, roles_required
 from tracker.extensions import db
+from tracker.notifications.operations import staff_with
 from tracker.programmes.models import Call, ClauseStatus, ClauseVersion
 from tracker.programmes.rubrics import rubric_for
 from tracker.proposals import sections
@@ -31,6 +32,7 @@ from tracker.proposals.operations import submissions_of
 from tracker.review import exports, rules
 from tracker.review import operations as ops
 from tracker.review import queue as queue_ops
+from tracker.review.access import can_see, is_partner_evaluator, programmes_visible
 from tracker.review.forms import (
     AssignForm,
     ConflictForm,
@@ -53,7 +55,7 @@ from tracker.workflow.timeline import timeline
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-STAFF = (Role.reviewer, Role.hrdd, Role.committee, Role.reporting)
+STAFF = (Role.reviewer, Role.hrdd, Role.committee, Role.reporting, Role.evaluator)
 
 
 def load_for_staff(proposal_id: int) -> Proposal:
@@ -67,7 +69,7 @@ def load_for_staff(proposal_id: int) -> Proposal:
             selectinload(Proposal.self_assessment),
         )
     )
-    if proposal is None or workflow_for(proposal).in_group(proposal.status, "hidden_from_staff"):
+    if proposal is None or not can_see(current_user, proposal):
         abort(404)
     return proposal
 
@@ -98,7 +100,7 @@ def queue_page():
 @bp.get("/proposals")
 @roles_required(*STAFF)
 def queue():
-    f = queue_ops.QueueFilter.from_args(request.args)
+    f = queue_ops.QueueFilter.from_args(request.args, viewer=current_user)
     page = queue_ops.load_page(f)
     return render_template(
         "review/queue.html",
@@ -114,7 +116,7 @@ def queue():
 @bp.get("/proposals.csv")
 @roles_required(*STAFF)
 def export_csv():
-    f = queue_ops.QueueFilter.from_args(request.args)
+    f = queue_ops.QueueFilter.from_args(request.args, viewer=current_user)
     return Response(
         stream_with_context(exports.queue_csv(f)),
         mimetype="text/csv",
@@ -125,7 +127,7 @@ def export_csv():
 @bp.get("/proposals.xlsx")
 @roles_required(*STAFF)
 def export_xlsx():
-    f = queue_ops.QueueFilter.from_args(request.args)
+    f = queue_ops.QueueFilter.from_args(request.args, viewer=current_user)
     return Response(
         exports.queue_xlsx(f),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -193,6 +195,7 @@ def _render_proposal(
         "stale": stale or [],
         "changes": entries_for_proposal(proposal.id, limit=50),
         "submissions": submissions_of(proposal),
+        "partner": is_partner_evaluator(current_user),
     }
     if context["checklist"] is not None:
         if screening is not None:
@@ -217,17 +220,22 @@ def _render_proposal(
     return render_template("review/proposal.html", **context), status
 
 
+def _scorer_label(user: User) -> str:
+    """Reviewers by name; partner evaluators marked as such."""
+    if is_partner_evaluator(user):
+        return f"{user.name} ({Role.evaluator.title})"
+    return user.name
+
+
 def _assign_form(proposal: Proposal, assignments=None) -> AssignForm:
     form = AssignForm()
     assignments = ops.assignments(proposal) if assignments is None else assignments
     assigned = {a.reviewer_id for a in assignments}
-    reviewers = db.session.scalars(
-        sa.select(User)
-        .join(UserRole)
-        .where(UserRole.role == Role.reviewer, User.active.is_(True))
-        .order_by(User.name)
+    scorers = sorted(
+        staff_with(proposal.call.programme_id, Role.reviewer, Role.evaluator),
+        key=lambda u: u.name.lower(),
     )
-    form.reviewer.choices = [(u.id, u.name) for u in reviewers if u.id not in assigned]
+    form.reviewer.choices = [(u.id, _scorer_label(u)) for u in scorers if u.id not in assigned]
     return form
 
 
@@ -407,7 +415,9 @@ def hrdd(proposal_id: int):
     assessment = ops.hrdd_assessment(proposal)
     editable = workflow_for(proposal).in_group(
         proposal.status, "hrdd_review"
-    ) and current_user.has_role(Role.hrdd, Role.admin)
+    ) and current_user.has_role_in(proposal.call.programme_id, Role.hrdd, Role.admin)
+    if is_partner_evaluator(current_user):
+        abort(404)  # a partner's evaluator sees what they score, not the HRDD file
     status = 200
     stale = []
     if request.method == "POST":
@@ -506,7 +516,7 @@ def assign(proposal_id: int):
 
 
 @bp.post("/proposals/<int:proposal_id>/conflict")
-@roles_required(Role.reviewer, Role.committee)
+@roles_required(Role.reviewer, Role.committee, Role.evaluator)
 def conflict(proposal_id: int):
     proposal = load_for_staff(proposal_id)
     form = ConflictForm()
@@ -526,7 +536,7 @@ def conflict(proposal_id: int):
 
 
 @bp.route("/proposals/<int:proposal_id>/score", methods=["GET", "POST"])
-@roles_required(Role.reviewer)
+@roles_required(Role.reviewer, Role.evaluator)
 def score(proposal_id: int):
     proposal = load_for_staff(proposal_id)
     mine = next((s for s in ops.scores(proposal) if s.reviewer_id == current_user.id), None)
@@ -601,7 +611,16 @@ def _stale_rows(proposal: Proposal, error, object_type: str, form, object_id=Non
 @bp.get("/calls/<int:call_id>/selection")
 @roles_required(Role.committee, Role.reviewer)
 def selection(call_id: int):
-    return _render_selection(get_or_404(Call, call_id))
+    return _render_selection(_call_in_scope(call_id))
+
+
+def _call_in_scope(call_id: int) -> Call:
+    """A call whose ranking this person may open (their roles' programmes)."""
+    call = get_or_404(Call, call_id)
+    scope = programmes_visible(current_user, Role.committee, Role.reviewer)
+    if scope is not None and call.programme_id not in scope:
+        abort(404)
+    return call
 
 
 def _chosen_batch(call):
@@ -625,7 +644,7 @@ def _render_selection(call, *, failed=None, status: int = 200):
         batch=batch,
         ranking=ranking,
         granted=ops.granted_in_call(call),
-        can_decide=current_user.has_role(Role.committee, Role.admin),
+        can_decide=current_user.has_role_in(call.programme_id, Role.committee, Role.admin),
         options=ops.committee_options(ranking, current_user),
         failed_for=failed[0] if failed else None,
         failed_key=failed[1] if failed else None,
@@ -657,8 +676,10 @@ def contract(proposal_id: int):
     editable = (
         workflow_for(proposal).in_group(proposal.status, "contracting")
         and not agreement.signed
-        and current_user.has_role(Role.reviewer, Role.admin)
+        and current_user.has_role_in(proposal.call.programme_id, Role.reviewer, Role.admin)
     )
+    if is_partner_evaluator(current_user):
+        abort(404)
     status = 200
     stale = []
     if request.method == "POST":

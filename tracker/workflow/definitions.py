@@ -44,6 +44,7 @@ GUARD_NAMES = frozenset(
         "grant_within_limits",
         "contract_complete",
         "deadline_given",
+        "address_verified",
     }
 )
 EFFECT_NAMES = frozenset(
@@ -68,6 +69,7 @@ GROUPS = {
     "evaluation_shown": "states where the evaluation panel is shown",
     "conflict_declarable": "states where scorers and committee members declare conflicts",
     "committee": "states ranked before the committee",
+    "committee_decides": "states where the committee decides (committee members see a proposal from the first)",
     "granted": "states of a proposal with a grant (selected, contracting, contracted...)",
     "contracting": "states where the agreement is prepared",
     "contract_visible": "states where the agreement is shown",

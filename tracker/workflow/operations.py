@@ -137,7 +137,8 @@ def may_take(actor, proposal, transition: Transition) -> bool:
         return False
     if transition.by_applicant:
         return actor.has_role(APPLICANT) and actor.organisation_id == proposal.organisation_id
-    return actor.has_role(ADMIN, *transition.roles)
+    # Staff roles count for the programmes they are held for (or for every programme).
+    return actor.has_role_in(proposal.call.programme_id, ADMIN, *transition.roles)
 
 
 def check_guards(context: TransitionContext) -> list[str]:
