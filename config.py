@@ -92,6 +92,9 @@ class Config:
     REMINDER_DEADLINE_DAYS = (7, 1)
     REMINDER_SCORE_DAYS = env_int("REMINDER_SCORE_DAYS", 5)
     REMINDER_ANSWER_DAYS = env_int("REMINDER_ANSWER_DAYS", 10)
+    REMINDER_REPORT_DAYS = env_int(
+        "REMINDER_REPORT_DAYS", 14
+    )  # before a report or condition is due
     DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
     # Two-factor sign-in required for every staff role.
     REQUIRE_2FA_FOR_STAFF = env_bool("REQUIRE_2FA_FOR_STAFF")

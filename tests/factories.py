@@ -417,6 +417,32 @@ def prepare_for(proposal: Proposal, people: dict[str, User]) -> None:
             fill(proposal, owner, sections=("project", "hrdd", "documents", "declarations"))
     elif workflow.in_group(status, "contracting"):
         complete_contract(proposal, people["reviewer"])
+    elif any("closure_ready" in t.guards for t in workflow.transitions_from(status)):
+        finish_reports(proposal, people)
+
+
+def finish_reports(proposal: Proposal, people: dict[str, User]) -> None:
+    """Every report of the project submitted and approved (so that it may close)."""
+    from tracker.projects import operations as project_ops
+
+    for report in project_ops.load_project(proposal).reports:
+        if report.open:
+            project_ops.submit_report(
+                report, proposal, proposal.created_by, report_content(proposal)
+            )
+        if report.status.value == "submitted":
+            approve_report(proposal, people["reviewer"], report.kind.value)
+
+
+def _signed_path(screening):
+    return [
+        *screening,
+        ("clear_hrdd", "hrdd"),
+        ("complete_evaluation", "reviewer"),
+        ("select", "committee"),
+        ("start_contracting", "reviewer"),
+        ("sign_contract", "reviewer"),
+    ]
 
 
 # The path to each state: (transition, role) steps from a submitted proposal.
@@ -464,6 +490,13 @@ def path_to(state: str, two_stage: bool) -> list[tuple[str, str]]:
             ("start_contracting", "reviewer"),
             ("sign_contract", "reviewer"),
         ],
+        "implementation": [*_signed_path(screening), ("start_implementation", "reviewer")],
+        "suspended": [
+            *_signed_path(screening),
+            ("start_implementation", "reviewer"),
+            ("suspend", "reviewer"),
+        ],
+        "terminated": [*_signed_path(screening), ("terminate", "admin")],
         "info_requested": [("start_screening", "reviewer"), ("request_information", "reviewer")],
         "rejected": [("start_screening", "reviewer"), ("reject_screening", "reviewer")],
         "withdrawn": [("withdraw", "owner")],
@@ -482,7 +515,86 @@ def inputs_for(proposal: Proposal, key: str) -> dict:
         data["granted_eur"] = Decimal("150000.00")
     if "deadline" in wanted:
         data["deadline"] = utcnow() + timedelta(days=400)  # after every deadline of a test call
+    if "end_date" in wanted:
+        data["end_date"] = date.today() + timedelta(days=900)
+    if "recover_eur" in wanted:
+        data["recover_eur"] = Decimal("0.00")
     return data
+
+
+# --- after the signature -----------------------------------------------------------------------
+
+
+def signed_project(people: dict[str, User], owner: User | None = None, **call_args) -> Proposal:
+    """A proposal whose agreement is signed (one HRDD condition), in implementation."""
+    owner = owner or applicant()
+    proposal = bring_to("contracted", call(**call_args), owner, people)
+    take(proposal, "start_implementation", people["reviewer"])
+    return proposal
+
+
+def report_content(proposal: Proposal, **changes):
+    from tracker.projects import operations as project_ops
+
+    project = project_ops.load_project(proposal)
+    values = {
+        "narrative": "Two production lines installed; training of 40 technicians done.",
+        "jobs": 12,
+        "beneficiaries": 300,
+        "expenses": Decimal("210000.00"),
+        "evidence": {str(c.position): "Audit report of March." for c in project.conditions},
+        "incidents": "None.",
+    }
+    values.update(changes)
+    return project_ops.ReportContent(**values)
+
+
+def report_of(proposal: Proposal, kind: str):
+    from tracker.projects import operations as project_ops
+
+    return project_ops.load_project(proposal).report(kind)
+
+
+def submit_report(proposal: Proposal, owner: User, kind: str = "mid_term", **changes):
+    from tracker.projects import operations as project_ops
+
+    report = report_of(proposal, kind)
+    return project_ops.submit_report(report, proposal, owner, report_content(proposal, **changes))
+
+
+def approve_report(proposal: Proposal, officer: User, kind: str = "mid_term"):
+    from tracker.projects import operations as project_ops
+    from tracker.projects.models import ReportStatus
+
+    report = report_of(proposal, kind)
+    return project_ops.decide_report(report, proposal, officer, ReportStatus.approved, "Fine.")
+
+
+def meet_conditions(proposal: Proposal, officer: User) -> None:
+    from tracker.projects import operations as project_ops
+    from tracker.projects.models import ConditionStatus
+
+    for condition in project_ops.load_project(proposal).conditions:
+        if not condition.settled:
+            project_ops.decide_condition(
+                condition, proposal, officer, ConditionStatus.met, "Seen on site."
+            )
+
+
+def pay(proposal: Proposal, position: int, actor: User, amount=None, **kwargs):
+    from tracker.projects import operations as project_ops
+
+    project = project_ops.load_project(proposal)
+    instalment = project.contract.instalments[position - 1]
+    return project_ops.record_payment(
+        proposal,
+        instalment.id,
+        actor,
+        paid_on=kwargs.pop("paid_on", date.today()),
+        amount=instalment.amount_eur if amount is None else amount,
+        reference=kwargs.pop("reference", f"PAY-{proposal.id}-{position}"),
+        **kwargs,
+    )
 
 
 def take(proposal: Proposal, key: str, actor: User):

@@ -25,6 +25,8 @@ PROPOSALS = [
     ("SGBC", "screening"),
     ("SGBC", "evaluation"),
     ("SGBC", "selection"),
+    ("BPF", "implementation"),
+    ("SGBC", "implementation"),
 ]
 PEOPLE = [
     "anna",  # applicant of the company that owns every proposal
@@ -58,7 +60,7 @@ def expected(person: str, programme: str, state: str) -> bool:
         "admin": True,
         "reviewer": True,
         "hrdd_bpf": programme == "BPF",
-        "committee_sgbc": programme == "SGBC" and state == "selection",
+        "committee_sgbc": programme == "SGBC" and state in ("selection", "implementation"),
         "reporting_bpf": programme == "BPF",
         "evaluator": (programme, state) == ("BPF", "evaluation"),
     }[person]
@@ -91,6 +93,14 @@ def world(app):
             if (programme, state) == ("BPF", "evaluation"):
                 review_ops.assign_reviewer(proposal, evaluator, people["reviewer"])
         db.session.commit()
+        from tracker.projects.models import ProjectReport
+
+        reports = {
+            p.id: db.session.scalar(
+                sa.select(ProjectReport.id).where(ProjectReport.proposal_id == p.id).limit(1)
+            )
+            for _programme, _state, p in made
+        }
         attachment = {
             p.id: db.session.scalar(
                 sa.select(Attachment.id).where(Attachment.proposal_id == p.id).limit(1)
@@ -100,11 +110,12 @@ def world(app):
         return {
             "proposals": [(programme, state, p.id, p.title) for programme, state, p in made],
             "attachments": attachment,
+            "reports": reports,
             "calls": {code: call.id for code, call in calls.items()},
         }
 
 
-def _pages(app, proposal_id: int, attachment_id) -> list[str]:
+def _pages(app, proposal_id: int, attachment_id, report_id=None) -> list[str]:
     """Every GET page whose address names a proposal, filled in for this one."""
     pages = []
     for rule in app.url_map.iter_rules():
@@ -115,6 +126,12 @@ def _pages(app, proposal_id: int, attachment_id) -> list[str]:
             if attachment_id is None:
                 continue
             values["attachment_id"] = attachment_id
+        if "report_id" in rule.arguments:
+            if report_id is None:
+                continue
+            values["report_id"] = report_id
+        if "document_id" in rule.arguments:
+            continue  # a report's documents: covered by the project tests
         with app.test_request_context():
             from flask import url_for
 
@@ -134,7 +151,10 @@ def test_no_page_about_a_proposal_leaks_to_someone_it_is_hidden_from(app, world)
         web = _signed_in(app, person)
         for programme, state, proposal_id, title in world["proposals"]:
             may = expected(person, programme, state)
-            for page in _pages(app, proposal_id, world["attachments"][proposal_id]):
+            pages = _pages(
+                app, proposal_id, world["attachments"][proposal_id], world["reports"][proposal_id]
+            )
+            for page in pages:
                 response = web.get(page)
                 body = response.get_data()
                 response.close()

@@ -226,6 +226,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.imports.views import bp as imports_bp
     from tracker.notifications.views import bp as notifications_bp
     from tracker.programmes.views import bp as programmes_bp
+    from tracker.projects.views import bp as projects_bp
     from tracker.proposals.views import bp as proposals_bp
     from tracker.questions.views import bp as questions_bp
     from tracker.reports.views import bp as reports_bp
@@ -240,12 +241,14 @@ def _register_blueprints(app: Flask) -> None:
         imports_bp,
         notifications_bp,
         questions_bp,
+        projects_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def _load_models() -> None:
     """Every model, so that the metadata (and the migrations' comparison) knows each table."""
+    import tracker.projects.models
     import tracker.questions.models  # noqa: F401
 
 

@@ -140,6 +140,9 @@ def load_demo(with_history: bool = True) -> list[tuple[str, str]]:
             )
         }
         load_sgbc(people)
+        from tracker.demo_projects import load_projects
+
+        load_projects(people)
     db.session.commit()
     return accounts
 

@@ -297,12 +297,16 @@ DEMO_ANSWERS = {
 }
 
 
-def _proposal(call, people, company, email, title, partner, total, stage) -> None:
+def fill_complete(
+    call, company, email, title, partner, country, total, *, sector=None, start=None, jobs=12
+):
+    """A company account and its complete proposal in the call, ready to submit.
+
+    Returns the account, the proposal and the amount requested (half the cost, capped)."""
+    from io import BytesIO
+
     from tracker.proposals import operations as proposal_ops
-    from tracker.proposals.models import PartnerKind, ProjectType
-    from tracker.review import operations as review_ops
-    from tracker.review.rules import MANUAL_SCREENING_ITEMS, SALIENT_RISKS
-    from tracker.workflow.operations import perform_transition
+    from tracker.proposals.models import REQUIRED_DOCUMENTS, PartnerKind, ProjectType
 
     user, _password = create_user(
         email=email,
@@ -314,7 +318,7 @@ def _proposal(call, people, company, email, title, partner, total, stage) -> Non
     user.organisation.country = "LU"
     proposal = proposal_ops.create_draft(call, user)
     requested = min(total / 2, call.ceiling_eur)
-    sector = call.sectors[len(title) % len(call.sectors)]
+    sector = sector or call.sectors[len(title) % len(call.sectors)]
     proposal_ops.save_section(
         proposal,
         "lead",
@@ -338,12 +342,12 @@ def _proposal(call, people, company, email, title, partner, total, stage) -> Non
         "partners",
         {
             "partners": [
-                {"name": partner, "country": "KR", "kind": PartnerKind.company, "is_local": True}
+                {"name": partner, "country": country, "kind": PartnerKind.company, "is_local": True}
             ]
         },
         user,
     )
-    start = (utcnow() + timedelta(days=90)).date()
+    start = start or (utcnow() + timedelta(days=90)).date()
     proposal_ops.save_section(
         proposal,
         "project",
@@ -352,14 +356,14 @@ def _proposal(call, people, company, email, title, partner, total, stage) -> Non
             "summary": f"{title}: a two-year pilot with {partner}.",
             "project_type": ProjectType.pilot,
             "sector_id": sector.id,
-            "target_countries": ["KR"],
+            "target_countries": [country],
             "sdgs": [7, 9, 13],
             "problem": "Energy and materials are wasted where a proven European technology exists.",
-            "solution": "Adapt the technology with the Korean partner and run it at one site.",
-            "impact_jobs": 12,
+            "solution": "Adapt the technology with the local partner and run it at one site.",
+            "impact_jobs": jobs,
             "impact_beneficiaries": 3000,
             "technology_transfer": "Training of the partner's engineers; shared design files.",
-            "innovation": "First use of the technology in Korea.",
+            "innovation": "First use of the technology in the country.",
             "sustainability": "The partner runs the site after the grant; revenue from services.",
             "start_date": start,
             "duration_months": 24,
@@ -379,10 +383,6 @@ def _proposal(call, people, company, email, title, partner, total, stage) -> Non
     )
     steps = {n: (f"Step {n}: our policy and practice, reviewed yearly.", "") for n in range(1, 7)}
     proposal_ops.save_section(proposal, "hrdd", {"steps": steps}, user)
-    from io import BytesIO
-
-    from tracker.proposals.models import REQUIRED_DOCUMENTS
-
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     for kind in REQUIRED_DOCUMENTS:
         proposal_ops.add_attachment(proposal, kind, BytesIO(pdf), f"{kind.value}.pdf", user)
@@ -397,6 +397,15 @@ def _proposal(call, people, company, email, title, partner, total, stage) -> Non
         },
         user,
     )
+    return user, proposal, requested
+
+
+def _proposal(call, people, company, email, title, partner, total, stage) -> None:
+    from tracker.review import operations as review_ops
+    from tracker.review.rules import MANUAL_SCREENING_ITEMS, SALIENT_RISKS
+    from tracker.workflow.operations import perform_transition
+
+    user, proposal, requested = fill_complete(call, company, email, title, partner, "KR", total)
     from tracker.questions import operations as qops
 
     qops.save_answers(proposal, qops.questions_of(call), DEMO_ANSWERS)

@@ -220,6 +220,7 @@ def test_people_choose_per_kind_on_their_preferences_page(app):
             "kind-information_requested": "immediately",
             "kind-deadline": "in_app",
             "kind-answer_reminder": "immediately",
+            "kind-report_due": "immediately",
         },
     )
     assert response.status_code == 302

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import random
+from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -18,6 +20,14 @@ from hypothesis.stateful import (
 
 from tests import factories as f
 from tracker.extensions import db
+from tracker.projects import operations as project_ops
+from tracker.projects.models import (
+    GrievanceCategory,
+    GrievanceChannel,
+    GrievanceSeverity,
+    GrievanceStatus,
+    ReportStatus,
+)
 from tracker.review import operations as review_ops
 from tracker.review.models import ClauseDecision
 from tracker.workflow.definitions import RETURN_FROM_REJECTION, get_workflow, workflows
@@ -43,10 +53,17 @@ def machine_for(people, calls):
         """One proposal of a call of any shipped workflow, pushed around by anyone trying
         anything; the invariants ask the workflow's groups, never name a state."""
 
-        @initialize(workflow_key=st.sampled_from(WORKFLOW_KEYS))
-        def start(self, workflow_key):
+        @initialize(
+            workflow_key=st.sampled_from(WORKFLOW_KEYS),
+            signed=st.sampled_from([False, False, True]),
+        )
+        def start(self, workflow_key, signed):
             call = calls[workflow_key]
-            self.proposal = f.submitted(call, people["owner"])
+            if signed and workflow_key != "challenge-fund":
+                # A third of the BPF runs start at the signature, to follow the project.
+                self.proposal = f.bring_to("contracted", call, people["owner"], people)
+            else:
+                self.proposal = f.submitted(call, people["owner"])
             db.session.commit()
             self.workflow = get_workflow(call.workflow_key)
             self.ended = self.workflow.group("rejected") | self.workflow.group("withdrawn")
@@ -61,7 +78,11 @@ def machine_for(people, calls):
         def try_transition(self, key, role, reason, amount):
             try:
                 perform_transition(
-                    self.proposal, key, people[role], comment=reason, data={"granted_eur": amount}
+                    self.proposal,
+                    key,
+                    people[role],
+                    comment=reason,
+                    data={"granted_eur": amount, "amended_eur": amount, "recover_eur": amount},
                 )
                 db.session.commit()
             except (WorkflowError, KeyError):
@@ -130,12 +151,60 @@ def machine_for(people, calls):
                 db.session.rollback()
 
         @rule(data=st.data())
-        def do_review_work(self, data):
+        def follow_the_project(self, data):
+            """What the company and staff record after the signature, in any order."""
+            if not self.workflow.in_group(self.proposal.status, "signed"):
+                return
+            if data.draw(st.booleans()):
+                # The project's course in order, each step perhaps skipped (runs get deep).
+                for step in ("mid_term", "condition", "pay", "final", "pay"):
+                    if not data.draw(st.booleans()):
+                        continue
+                    try:
+                        if step == "condition":
+                            f.meet_conditions(self.proposal, people["hrdd"])
+                        elif step == "pay":
+                            for tranche in project_ops.load_project(self.proposal).tranches():
+                                if tranche.status == "payable":
+                                    f.pay(
+                                        self.proposal,
+                                        tranche.instalment.position,
+                                        people["reviewer"],
+                                    )
+                        else:
+                            f.submit_report(self.proposal, people["owner"], step)
+                            f.approve_report(self.proposal, people["reviewer"], step)
+                        db.session.commit()
+                    except (project_ops.ProjectError, WorkflowError):
+                        db.session.rollback()
+                return
+            for _ in range(data.draw(st.integers(1, 8))):
+                self.do_review_work(
+                    data, ["report", "decide", "decide", "condition", "pay", "pay", "grievance"]
+                )
+
+        @rule(data=st.data())
+        def do_review_work(self, data, among=None):
             """Whatever the current stage lets someone record (or tries to, out of turn)."""
             try:
                 choice = data.draw(
                     st.sampled_from(
-                        ["tick", "assess", "refuse", "score", "diverge", "contract", "conflict"]
+                        among
+                        or [
+                            "tick",
+                            "assess",
+                            "refuse",
+                            "score",
+                            "diverge",
+                            "contract",
+                            "conflict",
+                            "report",
+                            "decide",
+                            "condition",
+                            "pay",
+                            "pay",
+                            "grievance",
+                        ]
                     )
                 )
                 if choice == "tick":
@@ -157,12 +226,72 @@ def machine_for(people, calls):
                     f.score(self.proposal, people["reviewer2"], 1)
                 elif choice == "contract":
                     f.complete_contract(self.proposal, people["reviewer"])
+                elif choice == "report":
+                    kind = data.draw(st.sampled_from(["mid_term", "final"]))
+                    f.submit_report(self.proposal, people["owner"], kind)
+                elif choice == "decide":
+                    kind = data.draw(st.sampled_from(["mid_term", "final"]))
+                    report = f.report_of(self.proposal, kind)
+                    project_ops.decide_report(
+                        report,
+                        self.proposal,
+                        people[data.draw(st.sampled_from(["reviewer", "hrdd", "outsider"]))],
+                        data.draw(
+                            st.sampled_from(
+                                [
+                                    ReportStatus.approved,
+                                    ReportStatus.approved,
+                                    ReportStatus.returned,
+                                ]
+                            )
+                        ),
+                        "Comments.",
+                    )
+                elif choice == "condition":
+                    f.meet_conditions(self.proposal, people["hrdd"])
+                elif choice == "pay":
+                    # Mostly a released tranche (so that runs get to the later ones).
+                    payable = [
+                        t.instalment.position
+                        for t in project_ops.load_project(self.proposal).tranches()
+                        if t.status == "payable"
+                    ]
+                    f.pay(
+                        self.proposal,
+                        data.draw(st.sampled_from([*payable, *payable, 1, 2, 3])),
+                        people[data.draw(st.sampled_from(["reviewer", "committee", "admin"]))],
+                        amount=data.draw(
+                            st.sampled_from([None, Decimal("1.00"), Decimal("99999999.00")])
+                        ),
+                    )
+                elif choice == "grievance":
+                    project_ops.save_grievance(
+                        self.proposal,
+                        people["hrdd"],
+                        {
+                            "received_on": date.today(),
+                            "channel": GrievanceChannel.agency,
+                            "category": GrievanceCategory.land,
+                            "severity": GrievanceSeverity.severe,
+                            "description": "Land dispute.",
+                            "status": GrievanceStatus.received,
+                            "blocks_payment": data.draw(st.booleans()),
+                        },
+                    )
                 else:
                     review_ops.declare_conflict(
                         self.proposal, people["committee"], data.draw(st.booleans()), "Family."
                     )
                 db.session.commit()
-            except (review_ops.ReviewError, WorkflowError, KeyError, AttributeError, TypeError):
+            except (
+                review_ops.ReviewError,
+                project_ops.ProjectError,
+                WorkflowError,
+                KeyError,
+                AttributeError,
+                TypeError,
+                IndexError,
+            ):
                 db.session.rollback()
 
         @invariant()
@@ -226,12 +355,55 @@ def machine_for(people, calls):
                 assert transitions & clearing
 
         @invariant()
+        def the_money_follows_the_rules(self):
+            """Paid never exceeds granted; a tranche is paid only once released, while the
+            project could be paid, and nothing after a termination; closure needs the final
+            report approved."""
+            project = project_ops.load_project(self.proposal)
+            if project.contract is None:
+                return
+            assert project.paid <= project.granted
+            history = list(
+                db.session.scalars(
+                    sa.select(StatusChange)
+                    .where(StatusChange.proposal_id == self.proposal.id)
+                    .order_by(StatusChange.seq)
+                )
+            )
+            for instalment in project.contract.instalments:
+                if not instalment.paid:
+                    continue
+                event(f"tranche {instalment.position} paid")
+                at = instalment.paid_at
+                state_then = [row for row in history if row.created_at <= at][-1].to_status
+                assert self.workflow.in_group(state_then, "payable"), state_then
+                if instalment.release_report:
+                    report = project.report(instalment.release_report)
+                    approved = [
+                        v.decided_at for v in report.versions if v.decision == ReportStatus.approved
+                    ]
+                    assert approved and approved[0] <= at
+                for position in instalment.release_conditions:
+                    condition = project.condition(position)
+                    assert condition.settled and condition.decided_at <= at
+            if self.workflow.in_group(self.proposal.status, "project_ended"):
+                ended_at = history[-1].created_at
+                assert all(i.paid_at <= ended_at for i in project.contract.instalments if i.paid)
+            if (
+                self.proposal.status
+                in self.workflow.group("project_ended") - set(self.workflow.group("rejected"))
+                and history[-1].transition == "close"
+            ):
+                assert project.report("final").status == ReportStatus.approved
+
+        @invariant()
         def contracted_means_a_complete_signed_contract(self):
-            if self.workflow.in_group(self.proposal.status, "contracted"):
+            if self.workflow.in_group(self.proposal.status, "signed"):
                 contract = review_ops.contract_for(self.proposal)
                 assert contract is not None and contract.signed
                 assert contract.clause_text and contract.number
                 assert sum(i.amount_eur for i in contract.instalments) == contract.granted_eur
+                assert self.workflow.in_group(self.proposal.status, "granted")
 
     return ProposalLife
 

@@ -91,7 +91,11 @@ def register_all() -> None:
         form_labeller(
             ContractForm,
             item_titles={"conditions": _l("Condition %(n)s"), "instalments": _l("Payment %(n)s")},
-            extra={"signed_at": _l("Signature recorded")},
+            extra={
+                "signed_at": _l("Signature recorded"),
+                "recovery_eur": _l("Amount to recover (EUR)"),
+                "closed_with": _l("Closed with"),
+            },
         ),
     )
     register_labels("call", _l("Call"), form_labeller(CallForm))
@@ -106,6 +110,43 @@ def register_all() -> None:
                 "second_factor": _l("Two-factor sign-in"),
             },
         ),
+    )
+    from tracker.projects.forms import GrievanceForm
+
+    payment_fields = {
+        "label": _l("Tranche"),
+        "planned_eur": _l("Planned (EUR)"),
+        "paid_on": _l("Paid on"),
+        "paid_eur": _l("Amount paid (EUR)"),
+        "payment_reference": _l("Payment reference"),
+    }
+    register_labels("payment", _l("Payment"), lambda name: str(payment_fields.get(name, name)))
+    report_fields = {
+        "status": _l("Status"),
+        "submitted_version": _l("Version submitted"),
+        "decision": _l("Decision"),
+        "due_on": _l("Due date"),
+        "reason": _l("Why it changes"),
+    }
+    register_labels("report", _l("Report"), lambda name: str(report_fields.get(name, name)))
+    condition_fields = {
+        "status": _l("Status"),
+        "evidence": _l("Evidence verified"),
+        "reason": _l("Reason"),
+        "due_on": _l("Due date"),
+    }
+    register_labels(
+        "condition", _l("HRDD condition"), lambda name: str(condition_fields.get(name, name))
+    )
+    register_labels(
+        "grievance",
+        _l("Grievance"),
+        form_labeller(GrievanceForm, extra={"closed_on": _l("Closed on")}),
+    )
+    register_labels(
+        "report_document",
+        _l("Report document"),
+        lambda name: str({"filename": _l("File"), "sha256": _l("Checksum")}.get(name, name)),
     )
     register_labels(
         "outbox",

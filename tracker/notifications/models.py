@@ -27,6 +27,7 @@ class Kind(RichEnum):
     score_reminder = "score_reminder"
     answer_reminder = "answer_reminder"
     report_due = "report_due"
+    report_received = "report_received"
     account = "account"  # password resets, verification: always by e-mail, never turned off
 
     __titles__ = {
@@ -40,6 +41,7 @@ class Kind(RichEnum):
         "score_reminder": _l("A score you were asked for is still missing"),
         "answer_reminder": _l("A request for information is still unanswered"),
         "report_due": _l("A report or a condition is due"),
+        "report_received": _l("A company submitted a report"),
         "account": _l("Your account (password, address)"),
     }
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Kinds that cannot be turned off or put in a digest.
 ALWAYS_BY_EMAIL = {Kind.account.value}
 DEFAULT_DELIVERY = Delivery.immediately
+# Kinds both receive (the company and the member of staff following a project).
+SHARED_KINDS = {Kind.report_due.value}
 # Kinds only staff receive; the others go to applicants.
 STAFF_KINDS = {
     k.value
@@ -36,7 +38,7 @@ STAFF_KINDS = {
         Kind.stage_reached,
         Kind.divergence,
         Kind.score_reminder,
-        Kind.report_due,
+        Kind.report_received,
     )
 }
 

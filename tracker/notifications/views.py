@@ -15,6 +15,7 @@ from tracker.extensions import db
 from tracker.notifications.mail import send_again
 from tracker.notifications.models import Delivery, Kind, OutboxMessage, OutboxStatus
 from tracker.notifications.operations import (
+    SHARED_KINDS,
     STAFF_KINDS,
     mark_all_read,
     preferences_of,
@@ -45,6 +46,9 @@ def _kinds_for(user) -> list[Kind]:
     kinds = []
     for kind in Kind:
         if kind == Kind.account:
+            continue
+        if kind.value in SHARED_KINDS:
+            kinds.append(kind)
             continue
         if kind.value in STAFF_KINDS and not user.is_staff:
             continue

@@ -270,6 +270,12 @@ def digests(now: datetime) -> int:
 # --- the loop --------------------------------------------------------------------------------
 
 
+def _project_reminders(now: datetime) -> int:
+    from tracker.projects.notices import project_reminders
+
+    return project_reminders(now, current_app.config.get("REMINDER_REPORT_DAYS", 14))
+
+
 def schedule(now: datetime | None = None) -> dict[str, int]:
     """Write the reminders and digests due now (each once); commit."""
     now = now or utcnow()
@@ -278,6 +284,7 @@ def schedule(now: datetime | None = None) -> dict[str, int]:
         ("deadline reminders", deadline_reminders),
         ("score reminders", score_reminders),
         ("answer reminders", answer_reminders),
+        ("project reminders", _project_reminders),
         ("digests", digests),
     ):
         try:

@@ -37,6 +37,8 @@ PROJECT_COLUMNS = [
     Column("contract_status", "Contract status", lambda p: p.contract_status),
     Column("contracted_on", "Contract date", lambda p: p.contracted_on, "date"),
     Column("selected_on", "Selected on", lambda p: p.selected_on, "date"),
+    Column("paid", "Paid to date (EUR)", lambda p: p.paid_eur, "money"),
+    Column("state", "Implementation state", lambda p: p.state),
 ]
 
 
@@ -107,6 +109,9 @@ def to_xlsx(report: SelectionReport) -> bytes:
         ("Average grant (EUR)", report.average_granted),
         ("Total cost of the selected projects (EUR)", report.total_cost),
         ("Co-financing as a share of the total cost (%)", report.share_of_cost),
+        (f"Disbursed in {report.year} (EUR)", report.disbursements.total_eur),
+        (f"Payments in {report.year}", report.disbursements.payments),
+        ("Paid to date to the projects selected in the year (EUR)", report.paid_to_selected),
         ("Produced on", date.today()),
     ]
     add_sheet(

@@ -49,6 +49,8 @@ class SelectedProject:
     contracted_on: date | None
     selected_on: date
     later: str | None  # "withdrawn" or "cancelled" when that happened after the selection
+    paid_eur: Decimal = ZERO  # paid to date
+    state: str | None = None  # the workflow state now (implementation, closed...)
 
 
 @dataclass
@@ -59,6 +61,15 @@ class Funnel:
     preselected: int
     selected: int
     imported: bool = False  # imported history records outcomes only, not the stages in between
+
+
+@dataclass
+class Disbursements:
+    """What was paid in the year to the programme's projects, whatever year they were selected."""
+
+    total_eur: Decimal = ZERO
+    payments: int = 0
+    projects: int = 0
 
 
 @dataclass
@@ -75,6 +86,11 @@ class SelectionReport:
     sector_labels: dict[str, str] = field(default_factory=dict)
     by_partner_country: dict[str, int] = field(default_factory=dict)
     by_lead_country: dict[str, int] = field(default_factory=dict)
+    disbursements: Disbursements = field(default_factory=Disbursements)
+
+    @property
+    def paid_to_selected(self) -> Decimal:
+        return sum((p.paid_eur for p in self.projects), ZERO).quantize(CENT)
 
     @property
     def selected_in_year(self) -> int:
@@ -160,6 +176,13 @@ class SelectionReport:
                 "selected": self.funnel.selected,
             },
             "per_year": [{"year": y, "selected": n, "total": t} for y, n, t in self.per_year],
+            "disbursed_in_year_eur": money(self.disbursements.total_eur),
+            "disbursements": {
+                "total_eur": money(self.disbursements.total_eur),
+                "payments": self.disbursements.payments,
+                "projects": self.disbursements.projects,
+            },
+            "paid_to_selected_eur": money(self.paid_to_selected),
             "projects": [
                 {
                     "reference": p.reference,
@@ -177,6 +200,8 @@ class SelectionReport:
                     "contracted_on": p.contracted_on.isoformat() if p.contracted_on else None,
                     "selected_on": p.selected_on.isoformat(),
                     "later": p.later,
+                    "paid_eur": money(p.paid_eur),
+                    "state": p.state,
                 }
                 for p in self.projects
             ],
@@ -249,6 +274,12 @@ def selection_report(code: str, year: int) -> SelectionReport:
         Counter(p.partner_country or "??" for p in projects).most_common()
     )
     report.by_lead_country = dict(Counter(p.lead_country or "??" for p in projects).most_common())
+    from tracker.projects.operations import disbursed_in
+
+    total, payments, paid_projects = disbursed_in(
+        programme.id, date(year, 1, 1), date(year, 12, 31)
+    )
+    report.disbursements = Disbursements(total, payments, paid_projects)
     return report
 
 
@@ -278,6 +309,7 @@ def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
         for c in db.session.scalars(sa.select(Contract).where(Contract.proposal_id.in_(ids)))
     }
     contracted_states = states_in_group("contracted")
+    signed_states = states_in_group("signed")
     withdrawn_states = states_in_group("withdrawn")
     ended_states = withdrawn_states | states_in_group("rejected")
     contracted_on: dict[int, date] = {}
@@ -295,13 +327,16 @@ def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
             contracted_on[pid] = day
         elif day >= selected_on[pid]:
             later[pid] = "withdrawn" if to_status in withdrawn_states else "cancelled"
+    from tracker.projects.operations import paid_by_proposal
+
+    paid = paid_by_proposal(ids)
     projects = []
     for proposal in proposals:
         partner = proposal.local_partner
         assessment = assessments.get(proposal.id)
         contract = contracts.get(proposal.id)
         flag = later.get(proposal.id) if proposal.status in ended_states else None
-        signed = proposal.status in contracted_states
+        signed = proposal.status in signed_states
         if signed:
             status = "contracted"
         elif flag:
@@ -335,6 +370,8 @@ def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
                 contracted_on=day if signed or (flag and day) else None,
                 selected_on=selected_on[proposal.id],
                 later=flag,
+                paid_eur=paid.get(proposal.id, ZERO),
+                state=proposal.status,
             )
         )
     projects.sort(key=lambda p: (p.selected_on, p.reference))
@@ -385,7 +422,7 @@ def _funnel(programme: Programme, year: int) -> Funnel:
         for pid in eligible
         if submitted[pid] not in two_stage or reached[pid] & states_in_group("preselected")
     ]
-    chosen = states_in_group("selected") | states_in_group("contracted")
+    chosen = states_in_group("selected") | states_in_group("signed")
     selected = [pid for pid in eligible if reached[pid] & chosen]
     return Funnel(
         [c.title for c in calls],

@@ -47,6 +47,9 @@ class TransitionForm(BaseForm):
     )
     granted_eur = MoneyField(_l("Amount granted (EUR)"), validators=[Optional()])
     deadline = LocalDateTimeField(_l("New deadline (Luxembourg time)"), validators=[Optional()])
+    end_date = LocalDateField(_l("New end date"), validators=[Optional()])
+    amended_eur = MoneyField(_l("New amount of the grant (EUR)"), validators=[Optional()])
+    recover_eur = MoneyField(_l("Amount to recover (EUR)"), validators=[Optional()])
 
 
 class ScreeningEntry(SubForm):
@@ -172,10 +175,23 @@ def score_form(criteria, formdata=None, data=None):
     return Form_(formdata=formdata, data=data)
 
 
+RELEASE_CHOICES = [
+    ("signature", _l("At signature")),
+    ("mid_term", _l("Mid-term report approved")),
+    ("final", _l("Final report approved")),
+]
+
+
 class InstalmentEntry(SubForm):
     label = StringField(_l("Milestone"), validators=[Optional(), Length(max=200)])
     percent = PercentField(_l("Share (%)"), validators=[Optional()])
     amount = MoneyField(_l("Amount (EUR)"), validators=[Optional()])
+    release = SelectField(
+        _l("Released by"), choices=options(RELEASE_CHOICES), validators=[Optional()]
+    )
+    conditions = StringField(
+        _l("and HRDD conditions met (numbers)"), validators=[Optional(), Length(max=100)]
+    )
 
 
 class ContractForm(BaseForm):

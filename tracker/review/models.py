@@ -217,10 +217,14 @@ class Contract(db.Model):
     agency_signed_on: Mapped[date | None]
     company_signed_on: Mapped[date | None]
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After the signature: who follows the project, and what a termination asks back.
+    responsible_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    recovery_eur: Mapped[Decimal | None] = mapped_column(Money)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     clause_version: Mapped[ClauseVersion | None] = relationship()
+    responsible: Mapped[User | None] = relationship()
     instalments: Mapped[list[PaymentInstalment]] = relationship(
         cascade="all, delete-orphan", order_by="PaymentInstalment.position"
     )
@@ -261,3 +265,27 @@ class PaymentInstalment(db.Model):
     label: Mapped[str] = mapped_column(sa.String(200))
     percent: Mapped[Decimal] = mapped_column(Percent)
     amount_eur: Mapped[Decimal] = mapped_column(Money)
+    # What releases it: the signature, an approved report (its kind), HRDD conditions met or
+    # waived (their numbers in the agreement). All of them must be satisfied.
+    release_at_signature: Mapped[bool] = mapped_column(default=False)
+    release_report: Mapped[str | None] = mapped_column(sa.String(20))
+    release_conditions: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # The payment, once made (the amount can be lower than planned, never above what remains).
+    paid_on: Mapped[date | None]
+    paid_eur: Mapped[Decimal | None] = mapped_column(Money)
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(100))
+    paid_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    paid_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(paid_on IS NULL) = (paid_eur IS NULL) AND (paid_eur IS NULL OR paid_eur > 0)",
+            name="payment_complete",
+        ),
+    )
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_on is not None

@@ -18,6 +18,7 @@ from tracker.core.time import local_today, utcnow
 from tracker.extensions import db
 from tracker.notifications.operations import staff_with, tell_assigned, tell_divergence
 from tracker.programmes.rubrics import rubric_for, weighted_total
+from tracker.projects.operations import default_releases
 from tracker.proposals import eligibility
 from tracker.proposals.models import Proposal
 from tracker.review import rules
@@ -708,13 +709,23 @@ def prepare_contract(proposal: Proposal) -> Contract:
         clause_version=current_clause(),
         conditions=[c.text for c in assessment.conditions] if assessment else [],
     )
+    count = len(rules.DEFAULT_SCHEDULE)
     for position, (label, percent) in enumerate(rules.DEFAULT_SCHEDULE, start=1):
         amount = (
             (granted * percent / 100).quantize(CENT) if granted is not None else Decimal("0.00")
         )
+        at_signature, report, with_conditions = default_releases(position, count)
         contract.instalments.append(
             PaymentInstalment(
-                position=position, label=str(label), percent=percent, amount_eur=amount
+                position=position,
+                label=str(label),
+                percent=percent,
+                amount_eur=amount,
+                release_at_signature=at_signature,
+                release_report=report,
+                release_conditions=list(range(1, len(contract.conditions) + 1))
+                if with_conditions
+                else [],
             )
         )
     if granted is not None and contract.instalments:
@@ -769,9 +780,25 @@ def save_contract(
     contract.company_signed_on = data.get("company_signed_on")
     contract.instalments.clear()
     db.session.flush()
-    for position, (label, percent, amount) in enumerate(data.get("instalments", []), start=1):
+    entries = data.get("instalments", [])
+    for position, entry in enumerate(entries, start=1):
+        label, percent, amount = entry[:3]
+        if len(entry) > 3:
+            release, conditions = entry[3] or "signature", list(entry[4] or [])
+        else:  # no say: the default schedule's releases
+            at_signature, report, with_conditions = default_releases(position, len(entries))
+            release = "signature" if at_signature else report
+            conditions = list(range(1, len(contract.conditions) + 1)) if with_conditions else []
         contract.instalments.append(
-            PaymentInstalment(position=position, label=label, percent=percent, amount_eur=amount)
+            PaymentInstalment(
+                position=position,
+                label=label,
+                percent=percent,
+                amount_eur=amount,
+                release_at_signature=release == "signature",
+                release_report=None if release == "signature" else release,
+                release_conditions=conditions,
+            )
         )
     contract.updated_at = utcnow()
     record_change(
@@ -804,6 +831,10 @@ def contract_snapshot(contract: Contract) -> dict:
         values[f"instalments-{index}-label"] = plain(instalment.label)
         values[f"instalments-{index}-percent"] = plain(instalment.percent)
         values[f"instalments-{index}-amount"] = plain(instalment.amount_eur)
+        values[f"instalments-{index}-release"] = plain(
+            "signature" if instalment.release_at_signature else instalment.release_report
+        )
+        values[f"instalments-{index}-conditions"] = plain(instalment.release_conditions)
     return values
 
 
@@ -845,6 +876,19 @@ def contract_problems(
             problems.append(_("The payments must add up to 100 %."))
         if granted is not None and sum(i.amount_eur for i in contract.instalments) != granted:
             problems.append(_("The payment amounts must add up to the granted amount."))
+        count = len(contract.conditions or [])
+        for instalment in contract.instalments:
+            beyond = [n for n in instalment.release_conditions or [] if n > count]
+            if beyond:
+                problems.append(
+                    _(
+                        "Payment %(n)s names a condition the agreement does not have (%(list)s).",
+                        n=instalment.position,
+                        list=", ".join(str(b) for b in beyond),
+                    )
+                )
+        if not any(i.release_report == "final" for i in contract.instalments):
+            problems.append(_("One payment must be released by the approved final report."))
     for label, day in (
         (_("agency"), contract.agency_signed_on),
         (_("company"), contract.company_signed_on),
@@ -859,9 +903,12 @@ def contract_problems(
 def sign(proposal: Proposal, contract: Contract, now: datetime, actor: User | None = None) -> None:
     """Freeze the agreement as signed: the clause text and conditions are copied exactly."""
     before = contract_snapshot(contract)
+    from tracker.projects.operations import open_project
+
     contract.clause_text = contract.clause_version.text
     contract.signed_at = now
     proposal.granted_eur = contract.granted_eur
+    open_project(proposal, contract, actor)
     record_change(
         "contract",
         contract.id,

@@ -251,7 +251,13 @@ def transition(proposal_id: int, key: str):
     inputs = transition_.inputs if transition_ else ()
     data = {
         name: value
-        for name, value in (("granted_eur", form.granted_eur.data), ("deadline", form.deadline.utc))
+        for name, value in (
+            ("granted_eur", form.granted_eur.data),
+            ("deadline", form.deadline.utc),
+            ("end_date", form.end_date.data),
+            ("amended_eur", form.amended_eur.data),
+            ("recover_eur", form.recover_eur.data),
+        )
         if name in inputs
     }
     try:
@@ -271,6 +277,9 @@ def transition(proposal_id: int, key: str):
             form.granted_eur.errors = list(error.problems or [error.message])
         elif "deadline" in inputs and isinstance(error, GuardFailed) and form.comment.data:
             form.deadline.errors = list(error.problems or [error.message])
+        elif {"end_date", "recover_eur"} & set(inputs) and isinstance(error, GuardFailed):
+            field_ = form.end_date if "end_date" in inputs else form.recover_eur
+            field_.errors = list(error.problems or [error.message])
         else:
             flash(error.message, "danger")
             for problem in error.problems:
@@ -297,6 +306,8 @@ def transition(proposal_id: int, key: str):
         ),
         "success",
     )
+    if request.form.get("return_to") == "project":
+        return redirect(url_for("projects.show", proposal_id=proposal.id))
     if back_to_selection:
         return redirect(
             url_for(
@@ -311,6 +322,10 @@ def transition(proposal_id: int, key: str):
 def _refused_transition(proposal, key, form, back_to_selection, *, stale=None, status):
     """The page the action was taken from, with what was typed, its errors, the current version."""
     form.version.data = proposal.version
+    if request.form.get("return_to") == "project":
+        from tracker.projects.views import render_project
+
+        return render_project(proposal, status, failed_form=form, failed_key=key)
     if back_to_selection:
         return _render_selection(proposal.call, failed=(proposal.id, key, form), status=status)
     return _render_proposal(proposal, failed_transition=(key, form), stale=stale, status=status)
@@ -666,6 +681,14 @@ def _clause_choices():
     ]
 
 
+def condition_numbers(text: str | None) -> list[int] | None:
+    """ "1, 3" as [1, 3]; None when it is not a list of numbers."""
+    parts = [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+    if not all(p.isdigit() and int(p) > 0 for p in parts):
+        return None
+    return sorted({int(p) for p in parts})
+
+
 @bp.route("/proposals/<int:proposal_id>/contract", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def contract(proposal_id: int):
@@ -698,7 +721,16 @@ def contract(proposal_id: int):
                     sub.percent.errors = [_("Give the milestone, its share and its amount.")]
                     bad = True
                     continue
-                instalments.append((sub.label.data, percent, sub.amount.data))
+                numbers = condition_numbers(sub.conditions.data)
+                if numbers is None:
+                    sub.conditions.errors = [
+                        _("Give the numbers of the conditions, separated by commas (1, 2).")
+                    ]
+                    bad = True
+                    continue
+                instalments.append(
+                    (sub.label.data, percent, sub.amount.data, sub.release.data, numbers)
+                )
             if not bad:
                 data = {
                     "number": form.number.data,
@@ -747,7 +779,15 @@ def contract(proposal_id: int):
                 "clause_version": agreement.clause_version_id,
                 "conditions": list(agreement.conditions or []),
                 "instalments": [
-                    {"label": i.label, "percent": i.percent, "amount": i.amount_eur}
+                    {
+                        "label": i.label,
+                        "percent": i.percent,
+                        "amount": i.amount_eur,
+                        "release": "signature"
+                        if i.release_at_signature
+                        else (i.release_report or "signature"),
+                        "conditions": ", ".join(str(n) for n in i.release_conditions or []),
+                    }
                     for i in agreement.instalments
                 ],
                 "agency_signed_on": agreement.agency_signed_on,

@@ -11,6 +11,9 @@ from __future__ import annotations
 def register_all() -> None:
     """Import the modules that implement guards, effects and listeners, then check them."""
     import tracker.notifications.operations
+    import tracker.projects.operations  # amendment_valid, recovery_valid, closure_ready;
+
+    #   record_amendment, record_termination, record_closure
     import tracker.proposals.operations
 
     #   concept_note_complete, proposal_complete, deadline_given; record_submission,

@@ -45,6 +45,9 @@ GUARD_NAMES = frozenset(
         "contract_complete",
         "deadline_given",
         "address_verified",
+        "amendment_valid",
+        "recovery_valid",
+        "closure_ready",
     }
 )
 EFFECT_NAMES = frozenset(
@@ -55,9 +58,12 @@ EFFECT_NAMES = frozenset(
         "prepare_contract",
         "sign_contract",
         "extend_deadline",
+        "record_amendment",
+        "record_termination",
+        "record_closure",
     }
 )
-INPUT_NAMES = frozenset({"granted_eur", "deadline"})
+INPUT_NAMES = frozenset({"granted_eur", "deadline", "end_date", "amended_eur", "recover_eur"})
 
 # The groups the code asks about, with what each means (documented in docs/workflows.md).
 GROUPS = {
@@ -79,6 +85,10 @@ GROUPS = {
     "preselected": "states reached only after pre-selection (the report's funnel)",
     "selected": "the state entered when the selection is decided (the report counts it)",
     "contracted": "the state of a signed agreement",
+    "signed": "states of a project after its signature (followed to its closure)",
+    "project_open": "states where reports, conditions and grievances of a project are followed",
+    "payable": "states where a released tranche may be paid",
+    "project_ended": "states of a project that ended (terminated or closed)",
     "submitted": "the state right after submission (historical imports)",
     "rejected": "the state of a rejection",
     "withdrawn": "the state of a withdrawal",

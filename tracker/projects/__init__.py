@@ -1,0 +1,1 @@
+"""The project after signature: reports, HRDD conditions, tranche payments, grievances (DESIGN 9)."""
