@@ -353,3 +353,65 @@ def test_reminders_before_and_after_a_due_date_are_sent_once(project, people, ap
         db.session.scalars(sa.select(Notification.subject).where(Notification.kind == "report_due"))
     )
     assert any("overdue" in s for s in subjects)
+
+
+def test_the_demo_portfolio_shows_every_point_of_a_project(ctx):
+    from tracker.demo import load_demo
+
+    load_demo()
+    result = ops.portfolio_json(ops.portfolio(programme_code="BPF"))
+    followed = [p for p in result["projects"] if p["has_schedule"]]
+    by_title = {p["title"]: p for p in followed}
+    assert by_title["Solar pumps for smallholder irrigation"]["state"] == "contracted"
+    paid = by_title["Cloud accounting for cooperatives"]
+    assert paid["state"] == "implementation" and Decimal(paid["paid_eur"]) == Decimal(
+        paid["granted_eur"]
+    ) * Decimal("0.75")
+    assert by_title["Water purification kiosks in the Mekong delta"]["overdue_conditions"] == 1
+    assert by_title["Compost from market waste"]["open_grievances"] == 1
+    closed = by_title["Solar lanterns assembled in Vientiane"]
+    assert closed["state"] == "closed" and closed["remaining_eur"] == "0.00"
+    assert Decimal(closed["granted_eur"]) - Decimal(closed["paid_eur"]) == Decimal("6500.00")
+    # Agreements imported as history: contracted, without a schedule.
+    imported = [p for p in result["projects"] if not p["has_schedule"]]
+    assert imported and {p["state"] for p in imported} == {"contracted"}
+    totals = result["totals"]
+    assert Decimal(totals["paid_eur"]) == sum(Decimal(p["paid_eur"]) for p in result["projects"])
+    assert verify_chains().broken == []
+
+
+def test_staff_give_an_imported_agreement_its_schedule(people):
+
+    proposal = f.signed_project(people)
+    db.session.commit()
+    # An agreement kept on paper: no contract, no schedule.
+    contract = ops.load_project(proposal).contract
+    for report in ops.load_project(proposal).reports:
+        db.session.delete(report)
+    for condition in ops.load_project(proposal).conditions:
+        db.session.delete(condition)
+    db.session.delete(contract)
+    db.session.commit()
+    assert ops.load_project(proposal).tranches() == []
+    with pytest.raises(ops.ProjectError) as refused:
+        ops.set_up_schedule(proposal, people["reviewer"], {"number": ""})
+    assert "Give the agreement a number." in refused.value.problems
+    db.session.rollback()
+    ops.set_up_schedule(
+        proposal,
+        people["reviewer"],
+        {
+            "number": "BPF-2019-004-A",
+            "start_date": date(2019, 9, 1),
+            "end_date": date(2021, 8, 31),
+            "signed_on": date(2019, 8, 20),
+        },
+    )
+    db.session.commit()
+    loaded = ops.load_project(proposal)
+    assert [t.status for t in loaded.tranches()] == ["payable", "waiting", "waiting"]
+    assert sum(i.amount_eur for i in loaded.contract.instalments) == loaded.granted
+    assert {r.kind.value for r in loaded.reports} == {"mid_term", "final"}
+    assert loaded.report("final").overdue(date.today())
+    with pytest.raises(ops.ProjectError, match="already"):
+        ops.set_up_schedule(proposal, people["reviewer"], {"number": "X"})

@@ -26,6 +26,16 @@ class ReportKind(RichEnum):
         "final": _l("Final report"),
         "other": _l("Progress report"),
     }
+    # The same inside a sentence ("the %(report)s is not approved").
+    __phrases__ = {
+        "mid_term": _l("mid-term report"),
+        "final": _l("final report"),
+        "other": _l("progress report"),
+    }
+
+    @property
+    def phrase(self) -> str:
+        return str(self.__phrases__[self.value])
 
 
 class ReportStatus(RichEnum):
@@ -80,6 +90,15 @@ class ProjectReport(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (sa.UniqueConstraint("proposal_id", "kind", "title", name="uq_report_title"),)
+
+    @property
+    def label(self) -> str:
+        """Its title in the reader's language (a named report keeps the name it was given)."""
+        return self.kind.title if self.kind != ReportKind.other else self.title
+
+    @property
+    def phrase(self) -> str:
+        return self.kind.phrase if self.kind != ReportKind.other else self.title
 
     @property
     def open(self) -> bool:

@@ -32,7 +32,7 @@ def tell_report_submitted(project, report, version) -> None:
             subject=_(
                 "%(ref)s: the %(report)s was submitted",
                 ref=proposal.display_reference,
-                report=report.title.lower(),
+                report=report.phrase,
             ),
             paragraphs=[
                 _(
@@ -40,7 +40,7 @@ def tell_report_submitted(project, report, version) -> None:
                     "It waits for your review.",
                     company=proposal.lead_name or proposal.organisation.name,
                     n=version.number,
-                    report=report.title.lower(),
+                    report=report.phrase,
                     title=proposal.display_title,
                 )
             ],
@@ -66,23 +66,23 @@ def tell_report_decided(proposal, report, version) -> None:
             subject = _(
                 "%(ref)s: your %(report)s is approved",
                 ref=proposal.display_reference,
-                report=report.title.lower(),
+                report=report.phrase,
             )
             text = _(
                 "The agency approved the %(report)s of “%(title)s”.",
-                report=report.title.lower(),
+                report=report.phrase,
                 title=proposal.display_title,
             )
         else:
             subject = _(
                 "%(ref)s: your %(report)s needs corrections",
                 ref=proposal.display_reference,
-                report=report.title.lower(),
+                report=report.phrase,
             )
             text = _(
                 "The agency returned the %(report)s of “%(title)s” with comments. Correct "
                 "it and submit it again.",
-                report=report.title.lower(),
+                report=report.phrase,
                 title=proposal.display_title,
             )
         return Composed(
@@ -158,7 +158,7 @@ def project_reminders(now: datetime, before: int = 14) -> int:
 
         def compose(user, item=item, proposal=proposal, overdue=overdue, is_report=is_report):
             day = format_date(item.due_on, "d MMMM y")
-            what = item.title.lower() if is_report else _("HRDD condition %(n)s", n=item.position)
+            what = item.phrase if is_report else _("HRDD condition %(n)s", n=item.position)
             if overdue:
                 subject = _(
                     "%(ref)s: the %(what)s is overdue", ref=proposal.display_reference, what=what

@@ -259,7 +259,7 @@ def release_problems(project: Project, instalment: PaymentInstalment) -> list[st
             problems.append(
                 _(
                     "The %(report)s is not approved.",
-                    report=ReportKind(instalment.release_report).title.lower(),
+                    report=ReportKind(instalment.release_report).phrase,
                 )
             )
     for position in instalment.release_conditions or []:
@@ -1256,13 +1256,15 @@ def portfolio(
                 granted=granted.get(proposal.id) or proposal.granted_eur or ZERO,
                 paid=paid.get(proposal.id, ZERO),
                 next_report_due=report.due_on if report else None,
-                next_report_title=report.title if report else None,
+                next_report_title=report.label if report else None,
                 overdue_conditions=overdue.get(proposal.id, 0),
                 open_grievances=grievances.get(proposal.id, 0),
                 has_schedule=proposal.id in scheduled,
                 ended=status in ended,
             )
         )
+    # Projects followed here (with their schedule) first, then agreements kept on paper.
+    lines.sort(key=lambda line: (not line.has_schedule, line.proposal.reference or ""))
     return Portfolio(programme_code=programme_code, as_of=as_of, lines=lines)
 
 
