@@ -287,6 +287,9 @@ def upgrade():
         batch_op.add_column(
             sa.Column("recovery_eur", sa.Numeric(precision=12, scale=2), nullable=True)
         )
+        batch_op.add_column(
+            sa.Column("total_cost_eur", sa.Numeric(precision=12, scale=2), nullable=True)
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_contracts_responsible_id_users"), "users", ["responsible_id"], ["id"]
         )
@@ -344,6 +347,12 @@ def _existing_agreements():
             ),
             {"sig": position == 1, "report": report, "id": instalment_id},
         )
+    connection.execute(
+        sa.text(
+            "UPDATE contracts SET total_cost_eur = (SELECT total_cost_eur FROM proposals "
+            "WHERE proposals.id = contracts.proposal_id) WHERE signed_at IS NOT NULL"
+        )
+    )
     now = datetime.now(UTC)
     signed = connection.execute(
         sa.text(
@@ -395,6 +404,7 @@ def downgrade():
         batch_op.drop_constraint(
             batch_op.f("fk_contracts_responsible_id_users"), type_="foreignkey"
         )
+        batch_op.drop_column("total_cost_eur")
         batch_op.drop_column("recovery_eur")
         batch_op.drop_column("responsible_id")
 

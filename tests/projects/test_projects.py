@@ -306,6 +306,28 @@ def test_an_amendment_moves_the_final_report_and_keeps_the_grant_in_its_ceilings
         .limit(1)
     )
     assert last.transition == "amend" and "smaller budget" in last.comment
+    # The budget: a lower total cost keeps the grant only within the call's rate.
+    total = loaded.contract.total_cost_eur
+    assert total == project.total_cost_eur
+    with pytest.raises(GuardFailed) as refused:
+        perform_transition(
+            project,
+            "amend",
+            reviewer,
+            comment="Halved budget.",
+            data={"amended_total_eur": str(total / 4)},
+        )
+    assert any("At most" in p for p in refused.value.problems), refused.value.problems
+    db.session.rollback()
+    perform_transition(
+        project,
+        "amend",
+        reviewer,
+        comment="Equipment cheaper.",
+        data={"amended_total_eur": str(total - Decimal("1000.00"))},
+    )
+    db.session.commit()
+    assert ops.load_project(project).total_cost == total - Decimal("1000.00")
 
 
 def test_the_portfolio_as_json_and_as_of_a_date(project, people):

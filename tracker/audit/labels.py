@@ -94,6 +94,7 @@ def register_all() -> None:
             extra={
                 "signed_at": _l("Signature recorded"),
                 "recovery_eur": _l("Amount to recover (EUR)"),
+                "total_cost_eur": _l("Total cost of the project (EUR)"),
                 "closed_with": _l("Closed with"),
             },
         ),

@@ -119,6 +119,12 @@ class Project:
         return self.proposal.granted_eur or ZERO
 
     @property
+    def total_cost(self) -> Decimal | None:
+        if self.contract and self.contract.total_cost_eur is not None:
+            return self.contract.total_cost_eur
+        return self.proposal.total_cost_eur
+
+    @property
     def paid(self) -> Decimal:
         if self.contract is None:
             return ZERO
@@ -459,6 +465,7 @@ def set_up_schedule(proposal: Proposal, actor: User, data: dict) -> Contract:
         proposal_id=proposal.id,
         number=number,
         granted_eur=granted,
+        total_cost_eur=proposal.total_cost_eur,
         start_date=start,
         end_date=end,
         clause_text=_("Signed before the tracker was used: the clause is kept on paper."),
@@ -916,6 +923,17 @@ def committee_grant(proposal: Proposal) -> Decimal | None:
     return _money(value) or proposal.granted_eur
 
 
+class _WithTotal:
+    """The proposal as the amended agreement would have it: another total cost."""
+
+    def __init__(self, proposal: Proposal, total: Decimal | None):
+        self._proposal = proposal
+        self.total_cost_eur = total if total is not None else proposal.total_cost_eur
+
+    def __getattr__(self, name):
+        return getattr(self._proposal, name)
+
+
 @guard("amendment_valid")
 def _amendment_valid(context: TransitionContext) -> list[str]:
     from tracker.review.operations import contract_for
@@ -928,11 +946,21 @@ def _amendment_valid(context: TransitionContext) -> list[str]:
     end = context.data.get("end_date")
     raw_amount = context.data.get("amended_eur")
     amount = _money(raw_amount)
+    raw_total = context.data.get("amended_total_eur")
+    total = _money(raw_total)
     problems = []
-    if end is None and raw_amount in (None, ""):
-        return [_("Give the new end date or the new amount (or both).")]
+    if end is None and raw_amount in (None, "") and raw_total in (None, ""):
+        return [_("Give the new end date, the new amount or the new total cost.")]
     if end is not None and contract.start_date and end <= contract.start_date:
         problems.append(_("The agreement must end after it starts."))
+    if raw_total not in (None, ""):
+        if total is None or total <= 0:
+            problems.append(_("Enter the new total cost in euros."))
+        elif raw_amount in (None, ""):
+            # The grant stays: it must still be within the rate of the new total.
+            problems += eligibility.grant_problems(
+                _WithTotal(context.proposal, total), contract.granted_eur
+            )
     if raw_amount not in (None, ""):
         if amount is None or amount <= 0:
             problems.append(_("Enter the new amount in euros."))
@@ -940,7 +968,7 @@ def _amendment_valid(context: TransitionContext) -> list[str]:
             project = load_project(context.proposal)
             ceiling = committee_grant(context.proposal)
             problems += eligibility.grant_problems(
-                context.proposal,
+                _WithTotal(context.proposal, total or contract.total_cost_eur),
                 amount,
                 not_above=ceiling,
                 not_above_message=_(
@@ -982,6 +1010,9 @@ def _record_amendment(context: TransitionContext) -> None:
         )
         if final is not None and final.open:
             final.due_on = end + FINAL_REPORT_AFTER_END
+    total = _money(context.data.get("amended_total_eur"))
+    if total is not None:
+        contract.total_cost_eur = total
     if amount is not None and amount != contract.granted_eur:
         unpaid = [i for i in contract.instalments if not i.paid]
         unpaid[-1].amount_eur += amount - contract.granted_eur

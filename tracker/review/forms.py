@@ -49,6 +49,9 @@ class TransitionForm(BaseForm):
     deadline = LocalDateTimeField(_l("New deadline (Luxembourg time)"), validators=[Optional()])
     end_date = LocalDateField(_l("New end date"), validators=[Optional()])
     amended_eur = MoneyField(_l("New amount of the grant (EUR)"), validators=[Optional()])
+    amended_total_eur = MoneyField(
+        _l("New total cost of the project (EUR)"), validators=[Optional()]
+    )
     recover_eur = MoneyField(_l("Amount to recover (EUR)"), validators=[Optional()])
 
 

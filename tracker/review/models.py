@@ -220,6 +220,8 @@ class Contract(db.Model):
     # After the signature: who follows the project, and what a termination asks back.
     responsible_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     recovery_eur: Mapped[Decimal | None] = mapped_column(Money)
+    # The project's total cost as agreed (the proposal's at signature; an amendment changes it).
+    total_cost_eur: Mapped[Decimal | None] = mapped_column(Money)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -818,6 +818,7 @@ def contract_snapshot(contract: Contract) -> dict:
     values = {
         "number": plain(contract.number),
         "granted_eur": plain(contract.granted_eur),
+        "total_cost_eur": plain(contract.total_cost_eur),
         "start_date": plain(contract.start_date),
         "end_date": plain(contract.end_date),
         "clause_version": contract.clause_version.label if contract.clause_version else None,
@@ -907,6 +908,7 @@ def sign(proposal: Proposal, contract: Contract, now: datetime, actor: User | No
 
     contract.clause_text = contract.clause_version.text
     contract.signed_at = now
+    contract.total_cost_eur = proposal.total_cost_eur
     proposal.granted_eur = contract.granted_eur
     open_project(proposal, contract, actor)
     record_change(

@@ -256,6 +256,7 @@ def transition(proposal_id: int, key: str):
             ("deadline", form.deadline.utc),
             ("end_date", form.end_date.data),
             ("amended_eur", form.amended_eur.data),
+            ("amended_total_eur", form.amended_total_eur.data),
             ("recover_eur", form.recover_eur.data),
         )
         if name in inputs

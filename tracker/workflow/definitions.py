@@ -63,7 +63,9 @@ EFFECT_NAMES = frozenset(
         "record_closure",
     }
 )
-INPUT_NAMES = frozenset({"granted_eur", "deadline", "end_date", "amended_eur", "recover_eur"})
+INPUT_NAMES = frozenset(
+    {"granted_eur", "deadline", "end_date", "amended_eur", "amended_total_eur", "recover_eur"}
+)
 
 # The groups the code asks about, with what each means (documented in docs/workflows.md).
 GROUPS = {
