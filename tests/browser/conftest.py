@@ -88,8 +88,20 @@ def sign_in(page, base, email, password):
 
 
 def sign_out(page):
-    page.locator("nav .dropdown-toggle").last.click()
-    page.get_by_role("button", name="Sign out", exact=True).click()
+    """Open the account menu and sign out; under load the menu's script may not have started
+    when the first click lands, so the click is tried again until the menu opens."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.wait_for_load_state("load")
+    button = page.get_by_role("button", name="Sign out", exact=True)
+    for _attempt in range(5):
+        page.locator("nav .dropdown-toggle").last.click()
+        try:
+            button.wait_for(state="visible", timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
+    button.click()
 
 
 def no_horizontal_overflow(page) -> bool:

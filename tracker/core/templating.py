@@ -72,6 +72,20 @@ def state_label(key: str, applicant: bool = False) -> str:
 
 
 def state_badge(key: str, applicant: bool = False) -> Markup:
+    """The status as a badge; drawn once per status, language and request (a queue page shows
+    fifty of the same few)."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        return _state_badge(key, applicant)
+    cache = g.setdefault("state_badges", {})
+    wanted = (key, applicant, str(get_locale()))
+    if wanted not in cache:
+        cache[wanted] = _state_badge(key, applicant)
+    return cache[wanted]
+
+
+def _state_badge(key: str, applicant: bool) -> Markup:
     state = all_states().get(key)
     css = state.badge if state else "secondary"
     text_class = " text-dark" if css in {"warning", "info", "light"} else ""
