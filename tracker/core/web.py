@@ -80,3 +80,17 @@ def restored_formdata() -> MultiDict | None:
     session.pop(STASH_KEY, None)
     db.session.commit()
     return MultiDict(items)
+
+
+def read_once(key: tuple, load):
+    """What a page asks several times (a call's questions once per section of the form, a
+    proposal's scores for the panel and for the guards) is read once per GET request; a
+    request that writes always reads afresh. Returns a new list each time."""
+    from flask import g, has_request_context, request
+
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return list(load())
+    cache = g.setdefault("read_once", {})
+    if key not in cache:
+        cache[key] = list(load())
+    return list(cache[key])

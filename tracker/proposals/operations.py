@@ -572,12 +572,15 @@ def keep_submission(
 
 
 def submissions_of(proposal: Proposal) -> list[Submission]:
-    return list(
-        db.session.scalars(
+    from tracker.core.web import read_once
+
+    return read_once(
+        ("submissions", proposal.id),
+        lambda: db.session.scalars(
             sa.select(Submission)
             .where(Submission.proposal_id == proposal.id)
             .order_by(Submission.number)
-        )
+        ),
     )
 
 

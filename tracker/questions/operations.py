@@ -21,6 +21,7 @@ from tracker.audit.operations import record_change
 from tracker.core.countries import country_name
 from tracker.core.numbers import format_money, format_percent, format_plain
 from tracker.core.time import utcnow
+from tracker.core.web import read_once
 from tracker.extensions import db
 from tracker.questions.models import Answer, CallSection, Question, QuestionKind, Stage
 from tracker.workflow.definitions import LocalText
@@ -57,19 +58,28 @@ def field_name(question: Question) -> str:
 
 def questions_of(call) -> list[Question]:
     """The call's questions in the order of the form: by section, then position."""
-    order = {key: n for n, key in enumerate(CORE_SECTIONS)}
-    own = {s.key: len(order) + s.position for s in sections_of(call)}
-    rows = db.session.scalars(sa.select(Question).where(Question.call_id == call.id))
-    return sorted(rows, key=lambda q: (order.get(q.section, own.get(q.section, 999)), q.position))
+
+    def load():
+        order = {key: n for n, key in enumerate(CORE_SECTIONS)}
+        own = {s.key: len(order) + s.position for s in sections_of(call)}
+        rows = db.session.scalars(sa.select(Question).where(Question.call_id == call.id))
+        return sorted(
+            rows, key=lambda q: (order.get(q.section, own.get(q.section, 999)), q.position)
+        )
+
+    return read_once(("questions", call.id), load)
 
 
 def sections_of(call) -> list[CallSection]:
-    return list(
-        db.session.scalars(
-            sa.select(CallSection)
-            .where(CallSection.call_id == call.id)
-            .order_by(CallSection.position)
-        )
+    return read_once(
+        ("sections", call.id),
+        lambda: list(
+            db.session.scalars(
+                sa.select(CallSection)
+                .where(CallSection.call_id == call.id)
+                .order_by(CallSection.position)
+            )
+        ),
     )
 
 

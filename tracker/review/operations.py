@@ -15,6 +15,7 @@ from tracker.audit.operations import plain, record_change
 from tracker.auth.models import Role, User
 from tracker.core.db import CENT
 from tracker.core.time import local_today, utcnow
+from tracker.core.web import read_once
 from tracker.extensions import db
 from tracker.notifications.operations import staff_with, tell_assigned, tell_divergence
 from tracker.programmes.rubrics import rubric_for, weighted_total
@@ -412,13 +413,14 @@ def is_assigned(proposal: Proposal, user: User) -> bool:
 
 
 def scores(proposal: Proposal) -> list[Score]:
-    return list(
-        db.session.scalars(
+    return read_once(
+        ("scores", proposal.id),
+        lambda: db.session.scalars(
             sa.select(Score)
             .where(Score.proposal_id == proposal.id)
             .options(sa.orm.selectinload(Score.reviewer))
             .order_by(Score.submitted_at)
-        )
+        ),
     )
 
 
