@@ -18,8 +18,9 @@ def target_metadata():
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    # SQLite's internal tables are never ours.
-    return not (type_ == "table" and name.startswith("sqlite_"))
+    from tracker.core.search import include_object as ours
+
+    return ours(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_offline():

@@ -13,6 +13,7 @@ from flask_migrate import downgrade, upgrade
 from config import TestingConfig
 from tests.conftest import PG_SKIP_REASON, PG_URL
 from tracker import create_app
+from tracker.core.search import include_object
 from tracker.extensions import db
 
 
@@ -42,7 +43,9 @@ def test_upgrade_to_head_matches_the_models_and_downgrades_cleanly(empty_databas
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             differences = compare_metadata(context, db.metadata)
             tables = set(sa.inspect(connection).get_table_names())
         assert differences == [], f"models and migrations disagree: {differences}"

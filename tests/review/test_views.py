@@ -376,3 +376,37 @@ def test_a_conflicted_committee_member_sees_why_they_cannot_decide(app, people):
     page = text(signed_in(app, "committee@agency.lu").get(f"/review/calls/{call_id}/selection"))
     assert "You declared a conflict of interest on this proposal." in page
     assert 'action="/review/proposals/' not in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("biochar", {"Biochar kilns"}),  # a word of a title, through the index
+        ("BIOCHAR", {"Biochar kilns"}),  # case folded
+        ("kilns kiln", set()),  # never across the title and the company
+        ("Grünwerk", {"Solar dryers"}),  # the company
+        ("mango", {"Solar dryers"}),  # the summary
+        ("dr", {"Solar dryers"}),  # two letters: no trigram, searched all the same
+        ('50% "off"', set()),  # LIKE's and FTS's special characters are plain text
+    ],
+)
+def test_text_search_finds_words_of_the_reference_title_company_and_summary(app, typed, found):
+    with app.app_context():
+        owner = f.applicant()
+        call = f.call()
+        for title, company, summary in (
+            ("Biochar kilns", "Kiln S.A.", "Soil carbon."),
+            ("Solar dryers", "Grünwerk GmbH", "Drying mango and cassava."),
+        ):
+            proposal = f.submitted(call, owner)
+            proposal.title, proposal.lead_name, proposal.summary = title, company, summary
+        f.staff("reviewer")
+        db.session.commit()
+        # An edit is searchable at once (the index follows the row).
+        proposal.title = "Solar dryers"
+        db.session.commit()
+    web = Web(app.test_client())
+    web.login("reviewer@agency.lu")
+    page = text(web.get("/review/proposals", query_string={"q": typed}))
+    shown = {t for t in ("Biochar kilns", "Solar dryers") if t in page}
+    assert shown == found

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, load_only
 
 from tracker.auth.models import Role, User, UserRole
+from tracker.core import search
 from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
 from tracker.proposals.models import Proposal
@@ -146,14 +147,8 @@ def _filtered(f: QueueFilter, *, with_status: bool = True):
         # A full reference finds its proposal through the unique index.
         clauses.append(Proposal.reference == f.q.strip().upper())
     elif f.q:
-        like = f"%{f.q.lower()}%"
-        clauses.append(
-            sa.or_(
-                sa.func.lower(Proposal.title).like(like),
-                sa.func.lower(Proposal.reference).like(like),
-                sa.func.lower(Proposal.lead_name).like(like),
-            )
-        )
+        # Reference, title, company and summary, through the search index (tracker.core.search).
+        clauses.append(search.matches(Proposal.id, f.q, db.engine.dialect.name))
     return clauses
 
 
