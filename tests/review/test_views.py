@@ -410,3 +410,30 @@ def test_text_search_finds_words_of_the_reference_title_company_and_summary(app,
     page = text(web.get("/review/proposals", query_string={"q": typed}))
     shown = {t for t in ("Biochar kilns", "Solar dryers") if t in page}
     assert shown == found
+
+
+def test_the_status_counts_follow_every_change_of_the_data(ctx):
+    """The counts are kept between requests; a status change or an edit must show at once."""
+    from tracker.core.time import utcnow
+    from tracker.review.queue import QueueFilter, status_counts
+    from tracker.workflow.operations import perform_transition
+
+    people = f.team()
+    owner = f.applicant()
+    call = f.call()
+    first, second = f.submitted(call, owner), f.submitted(call, owner)
+    db.session.commit()
+    everything = QueueFilter.from_args({}, viewer=people["admin"])
+    assert status_counts(everything) == {"submitted": 2}
+    assert status_counts(everything) == {"submitted": 2}  # kept
+    perform_transition(first, "start_screening", people["reviewer"])
+    db.session.commit()
+    assert status_counts(everything) == {"submitted": 1, "screening": 1}
+    country = second.partner_country
+    by_country = QueueFilter.from_args({"country": country}, viewer=people["admin"])
+    assert sum(status_counts(by_country).values()) == 2
+    second.partner_country, second.updated_at = "ZW" if country != "ZW" else "ZM", utcnow()
+    db.session.commit()
+    assert sum(status_counts(by_country).values()) == 1
+    # Someone who sees less gets their own counts.
+    assert status_counts(QueueFilter.from_args({}, viewer=people["outsider"])) == {}

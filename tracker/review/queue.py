@@ -8,6 +8,7 @@ status, and one each for the related rows shown (reviewers), loaded for the whol
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,16 +223,71 @@ class QueuePage:
         return max((self.total + per_page - 1) // per_page, 1)
 
 
+# Counts per status, kept per process for a filter and a state of the data: they only change
+# when a history row is written (a status, a new or imported proposal) or a proposal is edited
+# (its sector, its country...), and both move one of two indexed maxima that cost nothing to read.
+_COUNTS: OrderedDict = OrderedDict()
+_COUNTS_KEPT = 256
+
+
+def _data_version() -> tuple:
+    from tracker.workflow.models import StatusChange
+
+    return tuple(
+        db.session.execute(
+            sa.select(
+                sa.select(sa.func.max(StatusChange.id)).scalar_subquery(),
+                sa.select(sa.func.max(Proposal.updated_at)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+def _viewer_scope(viewer) -> tuple:
+    if viewer is None:
+        return ()
+    return (viewer.id, tuple(sorted((r.role.value, r.programme_id or 0) for r in viewer.role_rows)))
+
+
+def status_counts(f: QueueFilter) -> dict[str, int]:
+    """How many proposals of the filter are in each status: one grouped count (the tabs and
+    the total), read again only when the data changed. Filters on assignments or answers,
+    which those maxima do not follow, are always counted afresh."""
+
+    def count() -> dict[str, int]:
+        return dict(
+            db.session.execute(
+                sa.select(Proposal.status, sa.func.count())
+                .where(*_filtered(f, with_status=False))
+                .group_by(Proposal.status)
+            ).all()
+        )
+
+    if f.reviewer or f.answers:
+        return count()
+    key = (
+        str(db.engine.url),
+        _data_version(),
+        _viewer_scope(f.viewer),
+        f.programme,
+        f.call,
+        f.sector,
+        f.country,
+        (f.q or "").strip(),
+    )
+    if key in _COUNTS:
+        _COUNTS.move_to_end(key)
+        return dict(_COUNTS[key])
+    counts = count()
+    _COUNTS[key] = counts
+    while len(_COUNTS) > _COUNTS_KEPT:
+        _COUNTS.popitem(last=False)
+    return dict(counts)
+
+
 def load_page(f: QueueFilter) -> QueuePage:
     """One page of the queue with its totals (a constant number of queries)."""
-    # One grouped count gives the tabs and the total (the status filter is one of its groups).
-    counts = dict(
-        db.session.execute(
-            sa.select(Proposal.status, sa.func.count(Proposal.id))
-            .where(*_filtered(f, with_status=False))
-            .group_by(Proposal.status)
-        ).all()
-    )
+    counts = status_counts(f)
     total = counts.get(f.status, 0) if f.status else sum(counts.values())
     pages = max((total + f.per_page - 1) // f.per_page, 1)
     f.page = min(f.page, pages)
