@@ -170,6 +170,10 @@ class Proposal(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_proposals_call_status", "call_id", "status"),
+        # The queue's sorts walk these (a page of a sorted queue reads 50 rows, not all).
+        sa.Index("ix_proposals_title_id", "title", "id", "status"),
+        sa.Index("ix_proposals_requested_id", "requested_eur", "id", "status"),
+        sa.Index("ix_proposals_submitted_id", "submitted_at", "id", "status"),
         sa.CheckConstraint(
             "reference IS NOT NULL OR status IN ('draft', 'withdrawn')", name="reference"
         ),
