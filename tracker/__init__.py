@@ -169,12 +169,16 @@ STASHABLE_ENDPOINTS = frozenset(
         "review.contract",
         "review.transition",
         "review.screening",
+        "projects.applicant_report",
+        "projects.report",
     }
 )
 
 
 # Pages that take documents: a body over the request limit sends the person back to them.
-UPLOAD_ENDPOINTS = frozenset({"proposals.documents", "proposals.respond"})
+UPLOAD_ENDPOINTS = frozenset(
+    {"proposals.documents", "proposals.respond", "projects.applicant_report"}
+)
 
 
 def _to_sign_in():

@@ -253,3 +253,28 @@ def test_a_refused_project_step_comes_back_to_the_project_page_with_why(app, set
     )
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/projects/{pid}")
     assert "Blocked" in text(reviewer.get(f"/projects/{pid}"))
+
+
+def test_a_report_typed_after_the_session_expired_comes_back_after_signing_in(app, setup):
+    from tests.web import expire_sessions
+
+    pid, rid = setup["proposal"], setup["report"]
+    owner = signed_in(app, "anna@company.lu")
+    page = text(owner.get(f"/projects/{pid}/company/reports/{rid}"))
+    version = page.split('name="version" type="hidden" value="')[1].split('"')[0]
+    token = owner.token()
+    expire_sessions(app, "anna@company.lu")
+    lost = owner.client.post(
+        f"/projects/{pid}/company/reports/{rid}",
+        data={
+            "csrf_token": token,
+            "version": version,
+            "narrative": "Three months of work, typed slowly.",
+            "action": "save",
+        },
+    )
+    assert lost.status_code == 302 and "/login" in lost.headers["Location"]
+    owner.login("anna@company.lu")
+    back = text(owner.get(f"/projects/{pid}/company/reports/{rid}"))
+    assert "Three months of work, typed slowly." in back
+    assert "It is not saved yet." in back

@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from tracker.auth.models import Role
 from tracker.core.numbers import NumberInputError, parse_date
 from tracker.core.time import local_today
-from tracker.core.web import get_or_404
+from tracker.core.web import get_or_404, restored_formdata
 from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
 from tracker.projects import exports
@@ -350,6 +350,11 @@ def report(proposal_id: int, report_id: int):
     item = _report_of(proposal, report_id)
     form = DecisionForm(data={"version": item.version})
     status = 200
+    if request.method == "GET" and (restored := restored_formdata()) is not None:
+        form = DecisionForm(formdata=restored)
+        flash(
+            _("This is what you typed before your session expired. It is not saved yet."), "warning"
+        )
     if request.method == "POST":
         form = DecisionForm()
         if form.validate_on_submit():
@@ -527,6 +532,12 @@ def applicant_report(proposal_id: int, report_id: int):
         if status != 200:
             db.session.refresh(item)
         form.version.data = item.version
+    elif (restored := restored_formdata()) is not None:
+        form = report_form(numbers, formdata=restored)
+        form.version.data = item.version
+        flash(
+            _("This is what you typed before your session expired. It is not saved yet."), "warning"
+        )
     else:
         content = ops.ReportContent.from_json(item.content)
         form = report_form(numbers, data=_form_data(content, item.version))
