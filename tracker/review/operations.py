@@ -295,7 +295,11 @@ def hrdd_problems(proposal: Proposal) -> list[str]:
 
 
 def conflict_of(proposal: Proposal, user: User) -> ConflictDeclaration | None:
-    return db.session.get(ConflictDeclaration, (proposal.id, user.id))
+    found = read_once(
+        ("conflict", proposal.id, user.id),
+        lambda: [d for d in [db.session.get(ConflictDeclaration, (proposal.id, user.id))] if d],
+    )
+    return found[0] if found else None
 
 
 def declare_conflict(
