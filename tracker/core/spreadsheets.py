@@ -38,11 +38,17 @@ class Column:
     kind: str = "text"  # text, money, int, date, datetime, percent
 
 
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+
+
 def plain(value: Any) -> Any:
     """A cell value for CSV: amounts with two decimals, dates in ISO form, times in Luxembourg."""
+    kind = type(value)
+    if kind is str:  # most cells: checked first, and without a call
+        return "'" + value if value and value[0] in _FORMULA_FIRST else value
     if value is None:
         return ""
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         return f"{value:.2f}"
     if isinstance(value, datetime):
         return to_local(value).strftime("%Y-%m-%d %H:%M")

@@ -8,12 +8,25 @@ from tracker.core.templating import state_label
 from tracker.extensions import db
 from tracker.review.queue import QueueFilter, iter_export, iter_export_with_answers
 
+
+def _label(status: str) -> str:
+    """The status's label, looked up once per status and export (thousands of rows share a few)."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        return state_label(status)
+    labels = g.setdefault("export_state_labels", {})
+    if status not in labels:
+        labels[status] = state_label(status)
+    return labels[status]
+
+
 COLUMNS = [
     Column("reference", "Reference", lambda r: r.reference),
     Column("title", "Title", lambda r: r.title),
     Column("programme", "Programme", lambda r: r.programme),
     Column("call", "Call", lambda r: r.call),
-    Column("status", "Status", lambda r: state_label(r.status)),
+    Column("status", "Status", lambda r: _label(r.status)),
     Column("lead", "Lead applicant", lambda r: r.lead_name),
     Column("lead_country", "Lead country", lambda r: r.lead_country),
     Column("partner_country", "Partner country", lambda r: r.partner_country),

@@ -274,13 +274,21 @@ def get_workflow(key: str) -> Workflow:
         raise KeyError(f"unknown workflow {key!r}; known: {', '.join(workflows())}") from None
 
 
+_merged_states: tuple[dict, dict[str, State]] | None = None
+
+
 def all_states() -> dict[str, State]:
-    """Every state of every workflow (for labels in lists that mix calls)."""
-    merged: dict[str, State] = {}
-    for workflow in workflows().values():
-        for key, state in workflow.states.items():
-            merged.setdefault(key, state)
-    return merged
+    """Every state of every workflow (for labels in lists that mix calls); merged once per
+    loading of the workflows."""
+    global _merged_states
+    registry = workflows()
+    if _merged_states is None or _merged_states[0] is not registry:
+        merged: dict[str, State] = {}
+        for workflow in registry.values():
+            for key, state in workflow.states.items():
+                merged.setdefault(key, state)
+        _merged_states = (registry, merged)
+    return _merged_states[1]
 
 
 def states_in_group(name: str) -> frozenset[str]:
