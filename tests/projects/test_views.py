@@ -278,3 +278,65 @@ def test_a_report_typed_after_the_session_expired_comes_back_after_signing_in(ap
     back = text(owner.get(f"/projects/{pid}/company/reports/{rid}"))
     assert "Three months of work, typed slowly." in back
     assert "It is not saved yet." in back
+
+
+def test_documents_of_a_report_are_added_checked_removed_and_kept_once_sent(app, setup):
+    pid, rid = setup["proposal"], setup["report"]
+    owner = signed_in(app, "anna@company.lu")
+    url = f"/projects/{pid}/company/reports/{rid}"
+
+    def version():
+        return text(owner.get(url)).split('name="version" type="hidden" value="')[1].split('"')[0]
+
+    def upload(name, data):
+        return owner.post(
+            url,
+            {
+                "version": version(),
+                "narrative": "Line installed.",
+                "action": "upload",
+                "document": (io.BytesIO(data), name),
+            },
+            content_type="multipart/form-data",
+        )
+
+    refused = upload("invoice.pdf", b"MZ\x90\x00 not a pdf at all")
+    assert refused.status_code == 422
+    assert upload("invoice.pdf", f.PDF_BYTES).status_code == 302
+    with app.app_context():
+        from tracker.projects.models import ReportDocument
+
+        [document] = db.session.query(ReportDocument).all()
+        first_id = document.id
+    staff = signed_in(app, "reviewer@agency.lu")
+    download = staff.get(f"{url.replace('/company', '')}/documents/{first_id}")
+    assert download.status_code == 200 and download.data == f.PDF_BYTES
+    download.close()
+    assert (
+        signed_in(app, "eve@other.lu")
+        .get(f"{url.replace('/company', '')}/documents/{first_id}")
+        .status_code
+        == 404
+    )
+    removed = owner.post(f"{url}/documents/{first_id}/remove")
+    assert removed.status_code == 302
+    assert "invoice.pdf" not in text(owner.get(url))
+    assert upload("audit.pdf", f.PDF_BYTES).status_code == 302
+    submitted = owner.post(
+        url,
+        {
+            "version": version(),
+            "narrative": "Line installed.",
+            "expenses": "1000",
+            "evidence_1": "Plan adopted.",
+            "action": "submit",
+        },
+    )
+    assert submitted.status_code == 302
+    with app.app_context():
+        [kept] = db.session.query(ReportDocument).all()
+        kept_id = kept.id
+    # Sent with the submitted version: it stays, even once the report is returned.
+    assert owner.post(f"{url}/documents/{kept_id}/remove").status_code == 302
+    with app.app_context():
+        assert db.session.get(ReportDocument, kept_id) is not None

@@ -1439,3 +1439,34 @@ def add_report_document(report: ProjectReport, proposal: Proposal, actor: User, 
         proposal=proposal,
     )
     return document
+
+
+def remove_report_document(report: ProjectReport, proposal: Proposal, actor: User, document_id):
+    """Take back a document added to the draft; one sent with a submitted version stays."""
+    from tracker.projects.models import ReportDocument
+    from tracker.proposals.storage import delete_stored
+
+    _require_member(actor, proposal)
+    _require_group(proposal, "project_open")
+    if not report.open:
+        raise ProjectError(_("The report has been submitted and is being reviewed."))
+    document = db.session.get(ReportDocument, document_id)
+    if document is None or document.report_id != report.id:
+        raise ProjectError(_("This document is not part of this report."))
+    if report.versions and document.uploaded_at <= report.versions[-1].submitted_at:
+        raise ProjectError(_("This document was sent with a submitted version: it is kept."))
+    stored_name = document.stored_name
+    record_change(
+        "report_document",
+        document.id,
+        actor=actor,
+        before={"filename": document.filename, "sha256": document.sha256},
+        after=None,
+        proposal=proposal,
+    )
+    report.documents.remove(document)
+    db.session.delete(document)
+
+    @sa.event.listens_for(db.session(), "after_commit", once=True)
+    def _delete_file(session):
+        delete_stored(stored_name)

@@ -557,6 +557,24 @@ def applicant_report(proposal_id: int, report_id: int):
     ), status
 
 
+@bp.post("/<int:proposal_id>/company/reports/<int:report_id>/documents/<int:document_id>/remove")
+@login_required
+def remove_document(proposal_id: int, report_id: int, document_id: int):
+    proposal = load_project_for_member(proposal_id)
+    item = _report_of(proposal, report_id)
+    try:
+        ops.remove_report_document(item, proposal, current_user, document_id)
+    except ops.ProjectError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Document removed."), "success")
+    return redirect(
+        url_for("projects.applicant_report", proposal_id=proposal.id, report_id=item.id)
+    )
+
+
 @bp.get("/<int:proposal_id>/company/reports/<int:report_id>/receipt/<int:number>")
 @login_required
 def receipt(proposal_id: int, report_id: int, number: int):
