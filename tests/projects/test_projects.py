@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories as f
+from tracker.core.time import LUXEMBOURG
 from tracker.extensions import db
 from tracker.projects import operations as ops
 from tracker.projects.models import (
@@ -192,19 +193,27 @@ def test_a_report_is_returned_corrected_and_every_version_is_kept(project, peopl
         ops.save_report(report, project, owner, ops.ReportContent(narrative="Changed after."))
 
 
-def test_a_condition_is_overdue_from_midnight_in_luxembourg(project, people):
+def test_a_condition_is_overdue_from_midnight_in_luxembourg(project, people, monkeypatch):
+    import tracker.core.time as clock
+
     condition = ops.load_project(project).conditions[0]
     condition.due_on = date(2026, 12, 1)
     db.session.commit()
 
     def overdue_at(moment):
-        from tracker.core.time import LUXEMBOURG
-
-        return condition.overdue(moment.astimezone(LUXEMBOURG).date())
+        # The project's "today" is read from the clock, as pages and the portfolio read it.
+        monkeypatch.setattr(clock, "utcnow", lambda: moment)
+        return [c.id for c in ops.load_project(project).overdue_conditions]
 
     # Winter: Luxembourg is UTC+1, so its 2 December starts at 23:00 UTC on 1 December.
-    assert not overdue_at(datetime(2026, 12, 1, 22, 59, tzinfo=UTC))
-    assert overdue_at(datetime(2026, 12, 1, 23, 0, tzinfo=UTC))
+    assert overdue_at(datetime(2026, 12, 1, 22, 59, tzinfo=UTC)) == []
+    assert overdue_at(datetime(2026, 12, 1, 23, 0, tzinfo=UTC)) == [condition.id]
+    # Summer: UTC+2, midnight is 22:00 UTC the day before.
+    condition.due_on = date(2026, 7, 1)
+    db.session.commit()
+    assert overdue_at(datetime(2026, 7, 1, 21, 59, tzinfo=UTC)) == []
+    assert overdue_at(datetime(2026, 7, 1, 22, 0, tzinfo=UTC)) == [condition.id]
+    monkeypatch.undo()
     with pytest.raises(ops.ProjectError, match="role"):
         ops.decide_condition(condition, project, people["reviewer"], ConditionStatus.waived, "x")
     db.session.rollback()
@@ -361,13 +370,14 @@ def test_reminders_before_and_after_a_due_date_are_sent_once(project, people, ap
 
     report = f.report_of(project, "mid_term")
     now = datetime.now(UTC)
-    report.due_on = now.date() + timedelta(days=10)
+    today = now.astimezone(LUXEMBOURG).date()
+    report.due_on = today + timedelta(days=14)
     db.session.commit()
     written = project_reminders(now)
     db.session.commit()
     assert written >= 2  # the company and the member of staff who signed
     assert project_reminders(now) == 0
-    report.due_on = now.date() - timedelta(days=3)
+    report.due_on = today - timedelta(days=1)
     db.session.commit()
     assert project_reminders(now) >= 2
     db.session.commit()

@@ -108,6 +108,10 @@ class ProjectReport(db.Model):
     def overdue(self, today: date) -> bool:
         return self.open and self.due_on < today
 
+    def may_remove(self, document: ReportDocument) -> bool:
+        """A document may be taken back until a version is submitted with it."""
+        return not self.versions or document.uploaded_at > self.versions[-1].submitted_at
+
 
 class ReportVersion(db.Model):
     """One submission of a report, kept as submitted, with the agency's decision on it."""

@@ -122,7 +122,9 @@ def project_reminders(now: datetime, before: int = 14) -> int:
     from tracker.workflow.definitions import states_in_group
 
     today = _day(now)
-    soon = today + timedelta(days=before)
+    # Two days a year of reminders per item: the day it falls due in ``before`` days, and the
+    # day after it was due; the worker ticks often, so only those days are looked at.
+    days = [today + timedelta(days=before), today - timedelta(days=1)]
     open_states = states_in_group("project_open")
     written = 0
     reports = db.session.execute(
@@ -131,7 +133,7 @@ def project_reminders(now: datetime, before: int = 14) -> int:
         .where(
             Proposal.status.in_(open_states),
             ProjectReport.status.in_([ReportStatus.due, ReportStatus.draft, ReportStatus.returned]),
-            ProjectReport.due_on <= soon,
+            ProjectReport.due_on.in_(days),
         )
     ).all()
     conditions = db.session.execute(
@@ -140,7 +142,7 @@ def project_reminders(now: datetime, before: int = 14) -> int:
         .where(
             Proposal.status.in_(open_states),
             ProjectCondition.status == ConditionStatus.open,
-            ProjectCondition.due_on <= soon,
+            ProjectCondition.due_on.in_(days),
         )
     ).all()
     contracts = {

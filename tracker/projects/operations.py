@@ -224,12 +224,12 @@ class TrancheStatus:
     not_paid = "not_paid"  # the project ended before it was released or paid
 
 
-TRANCHE_TITLES = {
-    TrancheStatus.paid: ("success", "Paid"),
-    TrancheStatus.payable: ("primary", "Payable"),
-    TrancheStatus.waiting: ("secondary", "Waiting"),
-    TrancheStatus.blocked: ("warning", "Blocked"),
-    TrancheStatus.not_paid: ("dark", "Not paid"),
+TRANCHE_CSS = {
+    TrancheStatus.paid: "success",
+    TrancheStatus.payable: "primary",
+    TrancheStatus.waiting: "secondary",
+    TrancheStatus.blocked: "warning",
+    TrancheStatus.not_paid: "dark",
 }
 
 
@@ -251,7 +251,7 @@ class Tranche:
 
     @property
     def css_class(self) -> str:
-        return TRANCHE_TITLES[self.status][0]
+        return TRANCHE_CSS[self.status]
 
 
 def release_problems(project: Project, instalment: PaymentInstalment) -> list[str]:
@@ -1453,7 +1453,7 @@ def remove_report_document(report: ProjectReport, proposal: Proposal, actor: Use
     document = db.session.get(ReportDocument, document_id)
     if document is None or document.report_id != report.id:
         raise ProjectError(_("This document is not part of this report."))
-    if report.versions and document.uploaded_at <= report.versions[-1].submitted_at:
+    if not report.may_remove(document):
         raise ProjectError(_("This document was sent with a submitted version: it is kept."))
     stored_name = document.stored_name
     record_change(

@@ -130,11 +130,7 @@ def _render_staff(proposal: Proposal, status: int = 200, **failed):
         proposal=proposal,
         project=project,
         tranches=project.tranches(),
-        options=[
-            o
-            for o in options_for(proposal, current_user)
-            if workflow_for(proposal).in_group(proposal.status, "signed")
-        ],
+        options=options_for(proposal, current_user),
         transition_form=TransitionForm(version=proposal.version),
         failed_form=failed.get("failed_form"),
         failed_key=failed.get("failed_key"),
