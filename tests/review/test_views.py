@@ -437,3 +437,28 @@ def test_the_status_counts_follow_every_change_of_the_data(ctx):
     assert sum(status_counts(by_country).values()) == 1
     # Someone who sees less gets their own counts.
     assert status_counts(QueueFilter.from_args({}, viewer=people["outsider"])) == {}
+
+
+def test_the_csv_written_by_the_database_is_the_one_python_writes(app, people):
+    """Labels, country names, amounts, mean scores and Luxembourg times: every cell as the
+    Python writer gives it (the export of a call with questions is written by Python)."""
+    make(app, "submitted", 2)
+    make(app, "selection", 2)
+    make(app, "contracted", 1)
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    streamed = text(reviewer.get("/review/proposals.csv"))
+    with app.test_request_context():
+        from tracker.auth.models import User
+        from tracker.core.spreadsheets import csv_lines
+        from tracker.review import exports
+        from tracker.review.queue import QueueFilter, iter_export
+
+        user = db.session.scalar(sa.select(User).where(User.email == "reviewer@agency.lu"))
+        queue = QueueFilter.from_args({}, viewer=user)
+        written = "".join(csv_lines(exports.COLUMNS, iter_export(queue), line_end="\n"))
+    rows = list(csv.reader(io.StringIO(streamed)))
+    assert len(rows) == 6
+    scored = [row for row in rows[1:] if row[13]]
+    assert scored and all(re.fullmatch(r"\d+\.\d\d", row[13]) for row in scored)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[14]) for row in rows[1:])
+    assert streamed == written

@@ -57,10 +57,12 @@ def plain(value: Any) -> Any:
     return neutralise(str(value))
 
 
-def csv_lines(columns: list[Column], rows: Iterable[Any], header: bool = True) -> Iterator[str]:
-    """The CSV text, line by line (streamable)."""
+def csv_lines(
+    columns: list[Column], rows: Iterable[Any], header: bool = True, line_end: str = "\r\n"
+) -> Iterator[str]:
+    """The CSV text, in chunks of about 64 KB (streamable)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator=line_end)
     if header:
         writer.writerow([c.title for c in columns])
     for row in rows:

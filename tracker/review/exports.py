@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from tracker.core.countries import country_name
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from tracker.core import sqlcsv
+from tracker.core.countries import country_name, country_names
+from tracker.core.db import CENT
 from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook, workbook_bytes
 from tracker.core.templating import state_label
 from tracker.extensions import db
-from tracker.review.queue import QueueFilter, iter_export, iter_export_with_answers
+from tracker.programmes.models import Call, Programme, Sector
+from tracker.proposals.models import Proposal
+from tracker.review.queue import (
+    QueueFilter,
+    export_query,
+    iter_export,
+    iter_export_with_answers,
+    mean_score_column,
+)
+from tracker.workflow.definitions import all_states
 
 
 def _label(status: str) -> str:
@@ -19,6 +34,11 @@ def _label(status: str) -> str:
     if status not in labels:
         labels[status] = state_label(status)
     return labels[status]
+
+
+def _two_decimals(value) -> Decimal | None:
+    """The mean score as the database rounded it (SQLite hands back a float)."""
+    return None if value is None else Decimal(str(value)).quantize(CENT)
 
 
 COLUMNS = [
@@ -37,7 +57,7 @@ COLUMNS = [
     Column("total", "Total cost (EUR)", lambda r: r.total_cost_eur, "money"),
     Column("requested", "Requested (EUR)", lambda r: r.requested_eur, "money"),
     Column("granted", "Granted (EUR)", lambda r: r.granted_eur, "money"),
-    Column("score", "Mean score", lambda r: r.mean_score, "percent"),
+    Column("score", "Mean score", lambda r: _two_decimals(r.mean_score), "percent"),
     Column("submitted", "Submitted", lambda r: r.submitted_at, "datetime"),
     Column("updated", "Last change", lambda r: r.updated_at, "datetime"),
 ]
@@ -46,14 +66,14 @@ COLUMNS = [
 def _with_questions(f: QueueFilter):
     """The columns and rows: one column more per question when the list is of one call."""
     if not f.call:
-        return COLUMNS, iter_export(f)
+        return COLUMNS, None
     from tracker.programmes.models import Call
     from tracker.questions.operations import questions_of, shown, text
 
     call = db.session.get(Call, f.call)
     questions = questions_of(call) if call else []
     if not questions:
-        return COLUMNS, iter_export(f)
+        return COLUMNS, None
 
     def answer_of(question):
         def get(row):
@@ -68,12 +88,53 @@ def _with_questions(f: QueueFilter):
 
 
 def queue_csv(f: QueueFilter):
+    """The CSV of the filtered queue, streamed. Without a call's questions the database writes
+    every cell (``tracker.core.sqlcsv``); with them, Python adds the answers' columns."""
     columns, rows = _with_questions(f)
-    return csv_lines(columns, rows)
+    if rows is not None:
+        return (line.encode() for line in csv_lines(columns, rows, line_end=sqlcsv.LINE_END))
+    return sqlcsv.stream(_csv_query(f), [c.title for c in COLUMNS], db.session)
+
+
+def _csv_query(f: QueueFilter) -> sa.Select:
+    """The columns of ``COLUMNS``, each as the text ``plain`` would write for it."""
+    dialect = db.engine.dialect.name
+    text, money, minute = (
+        lambda c: sqlcsv.text_cell(c, dialect),
+        lambda c: sqlcsv.money_cell(c, dialect),
+        lambda c: sqlcsv.local_minute_cell(c, dialect),
+    )
+    labels = sqlcsv.lookup({k: state_label(k) for k in all_states()}, "labels")
+    countries = sqlcsv.lookup(country_names(), "countries")
+    query = (
+        sa.select(
+            Proposal.reference,  # made by the tracker: "BPF-2021-000123"
+            text(Proposal.title),
+            text(Programme.code),
+            text(Call.title),
+            sa.func.coalesce(labels.c.label, text(Proposal.status)),
+            text(Proposal.lead_name),
+            text(Proposal.lead_country),
+            text(Proposal.partner_country),
+            sa.func.coalesce(countries.c.label, text(Proposal.partner_country)),
+            text(Sector.label),
+            money(Proposal.total_cost_eur),
+            money(Proposal.requested_eur),
+            money(Proposal.granted_eur),
+            money(sa.func.round(mean_score_column(), 2)),
+            minute(Proposal.submitted_at),
+            minute(Proposal.updated_at),
+        )
+        .outerjoin(labels, labels.c.key == Proposal.status)
+        .outerjoin(countries, countries.c.key == sa.func.upper(Proposal.partner_country))
+    )
+    return export_query(query, f)
 
 
 def queue_xlsx(f: QueueFilter) -> bytes:
     columns, rows = _with_questions(f)
+    if rows is None:
+        rows = iter_export(f)
     workbook = new_workbook()
     add_sheet(workbook, "Proposals", columns, rows, widths={"title": 50, "call": 30, "lead": 30})
     return workbook_bytes(workbook)

@@ -350,9 +350,21 @@ def iter_export_with_answers(f: QueueFilter, questions: list, batch: int = 2000)
     yield from flush()
 
 
+def export_query(query: sa.Select, f: QueueFilter) -> sa.Select:
+    """``query``'s columns over the proposals of the filter, in the queue's order."""
+    query = (
+        query.select_from(Proposal)
+        .join(Proposal.call)
+        .join(Call.programme)
+        .outerjoin(Proposal.sector)
+        .where(*_filtered(f))
+    )
+    return _ordered(query, f)
+
+
 def iter_export(f: QueueFilter, batch: int = 5000, with_id: bool = False) -> Iterator:
     """Every row of the filter as plain rows (no ORM objects), streamed in batches."""
-    query = (
+    query = export_query(
         sa.select(
             *((Proposal.id,) if with_id else ()),
             Proposal.reference,
@@ -367,17 +379,14 @@ def iter_export(f: QueueFilter, batch: int = 5000, with_id: bool = False) -> Ite
             Proposal.total_cost_eur,
             Proposal.requested_eur,
             Proposal.granted_eur,
-            mean_score_column().label("mean_score"),
+            # Rounded by the database, as the CSV written by the database shows it.
+            sa.func.round(mean_score_column(), 2).label("mean_score"),
             Proposal.submitted_at,
             Proposal.updated_at,
-        )
-        .select_from(Proposal)
-        .join(Proposal.call)
-        .join(Call.programme)
-        .outerjoin(Proposal.sector)
-        .where(*_filtered(f))
+        ),
+        f,
     )
-    yield from db.session.execute(_ordered(query, f).execution_options(yield_per=batch))
+    yield from db.session.execute(query.execution_options(yield_per=batch))
 
 
 @dataclass
