@@ -6,7 +6,6 @@ import json
 from datetime import date
 
 from flask import render_template
-from openpyxl.chart import BarChart, LineChart, Reference
 
 from tracker.core.countries import country_name
 from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook, workbook_bytes
@@ -187,50 +186,43 @@ def to_xlsx(report: SelectionReport) -> bytes:
         report.per_year,
     )
 
-    def bars(
-        sheet, rows: int, label_col: int, value_col: int, title: str, anchor: str, horizontal=True
-    ):
-        if rows == 0:
+    def bars(sheet, label_col: int, value_col: int, title: str, anchor: str, chart_type="bar"):
+        """A bar chart of one column of a sheet against its labels (columns counted from 0)."""
+        if sheet.rows == 0:
             return
-        chart = BarChart()
-        chart.type = "bar" if horizontal else "col"
-        chart.title = title
-        chart.legend = None
-        chart.add_data(
-            Reference(sheet, min_col=value_col, min_row=1, max_row=rows + 1), titles_from_data=True
+        chart = book.book.add_chart({"type": chart_type})
+        chart.add_series(
+            {
+                "name": [sheet.name, 0, value_col],
+                "categories": [sheet.name, 1, label_col, sheet.rows, label_col],
+                "values": [sheet.name, 1, value_col, sheet.rows, value_col],
+            }
         )
-        chart.set_categories(Reference(sheet, min_col=label_col, min_row=2, max_row=rows + 1))
-        chart.height, chart.width = 8, 16
-        sheet.add_chart(chart, anchor)
+        chart.set_title({"name": title})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 600, "height": 300})
+        sheet.worksheet.insert_chart(anchor, chart)
+        return chart
 
-    bars(sector_sheet, len(report.by_sector), 2, 3, f"Projects by sector, {report.year}", "E2")
-    bars(
-        partner_sheet,
-        len(report.by_partner_country),
-        2,
-        3,
-        f"Projects by partner country, {report.year}",
-        "E2",
-    )
-    bars(funnel_sheet, 4, 1, 2, f"Funnel of the {report.year} calls", "D2")
-    if report.per_year:
-        rows = len(report.per_year)
-        per_year_chart = BarChart()
-        per_year_chart.title = f"Selections per year since {report.first_year}"
-        per_year_chart.add_data(
-            Reference(year_sheet, min_col=2, min_row=1, max_row=rows + 1), titles_from_data=True
+    bars(sector_sheet, 1, 2, f"Projects by sector, {report.year}", "E2")
+    bars(partner_sheet, 1, 2, f"Projects by partner country, {report.year}", "E2")
+    bars(funnel_sheet, 0, 1, f"Funnel of the {report.year} calls", "D2")
+    if year_sheet.rows:
+        per_year = bars(
+            year_sheet, 0, 1, f"Selections per year since {report.first_year}", "E2", "column"
         )
-        per_year_chart.set_categories(Reference(year_sheet, min_col=1, min_row=2, max_row=rows + 1))
-        running = LineChart()
-        running.add_data(
-            Reference(year_sheet, min_col=3, min_row=1, max_row=rows + 1), titles_from_data=True
+        running = book.book.add_chart({"type": "line"})
+        running.add_series(
+            {
+                "name": [year_sheet.name, 0, 2],
+                "categories": [year_sheet.name, 1, 0, year_sheet.rows, 0],
+                "values": [year_sheet.name, 1, 2, year_sheet.rows, 2],
+                "y2_axis": True,
+            }
         )
-        running.y_axis.axId = 200
-        running.y_axis.title = "Running total"
-        running.y_axis.crosses = "max"
-        per_year_chart += running
-        per_year_chart.height, per_year_chart.width = 9, 18
-        year_sheet.add_chart(per_year_chart, "E2")
+        per_year.combine(running)
+        per_year.set_legend({"position": "bottom"})
+        per_year.set_y2_axis({"name": "Running total"})
     return workbook_bytes(book)
 
 

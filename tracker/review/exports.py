@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from tracker.core import sqlcsv
 from tracker.core.countries import country_name, country_names
 from tracker.core.db import CENT
-from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook, workbook_bytes
+from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook
 from tracker.core.templating import state_label
 from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
@@ -131,10 +132,11 @@ def _csv_query(f: QueueFilter) -> sa.Select:
     return export_query(query, f)
 
 
-def queue_xlsx(f: QueueFilter) -> bytes:
+def queue_xlsx(f: QueueFilter) -> Iterator[bytes]:
+    """The XLSX of the filtered queue, written row by row to a temporary file and streamed."""
     columns, rows = _with_questions(f)
     if rows is None:
         rows = iter_export(f)
     workbook = new_workbook()
     add_sheet(workbook, "Proposals", columns, rows, widths={"title": 50, "call": 30, "lead": 30})
-    return workbook_bytes(workbook)
+    return workbook.chunks()
