@@ -1,8 +1,8 @@
 """Importing historical proposals from CSV (DESIGN section 6): all or nothing, idempotent.
 
 The whole file is read and checked first; only a file without errors is written, in one
-transaction. Each proposal gets a backdated history written by the same history code as live
-transitions, marked as imported.
+transaction, in batches of a few thousand rows per statement. Each proposal gets a backdated
+history chained and keyed by the same rule as live transitions, marked as imported.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from tracker.workflow.definitions import (
     get_workflow,
     states_in_group,
 )
+from tracker.workflow.history import history_key, imported_chain, key_id
 from tracker.workflow.models import StatusChange
-from tracker.workflow.operations import record_imported_history
 
 COLUMNS = (
     "reference",
@@ -585,60 +585,117 @@ def execute(
             imported=True,
         )
         db.session.add(calls[key])
-    organisations = {o.name: o for o in db.session.scalars(sa.select(Organisation))}
-    for count, row in enumerate(plan.create, start=1):
-        organisation = organisations.get(row.lead_organisation)
-        if organisation is None:
-            organisation = Organisation(name=row.lead_organisation, country=row.lead_country)
-            organisations[row.lead_organisation] = organisation
-            db.session.add(organisation)
-        submitted_at = local_date_at(row.submitted_on)
-        proposal = Proposal(
-            call=calls[(row.programme, row.call)],
-            organisation=organisation,
-            reference=row.reference,
-            imported=True,
-            title=row.title,
-            lead_name=row.lead_organisation,
-            lead_country=row.lead_country,
-            sector=row.sector,
-            total_cost_eur=row.total,
-            requested_eur=row.requested,
-            granted_eur=row.granted,
-            submitted_at=submitted_at,
-            created_at=submitted_at,
-            updated_at=submitted_at,
-            partner_country=row.partner_country,
-            target_countries=[row.partner_country],
-            sdgs=[],
-            unsaved_inputs={},
-        )
-        proposal.partners.append(
-            Partner(
-                position=1,
-                name=row.partner_organisation,
-                country=row.partner_country,
-                kind=PartnerKind.company,
-                is_local=True,
-            )
-        )
-        workflow = get_workflow(proposal.call.workflow_key)
-        record_imported_history(proposal, history_steps(row, workflow), actor_id=actor_id)
-        if row.hrdd_category:
-            db.session.add(
-                HrddAssessment(
-                    proposal_id=proposal.id,
-                    risk_category=RiskCategory(row.hrdd_category),
-                    exclusion_checked=True,
-                    summary="Imported from historical records.",
-                )
-            )
-        if count % 1000 == 0:
-            db.session.flush()
-            progress("written", count)
     db.session.flush()
-    progress("written", len(plan.create))
+    call_ids = {key: call.id for key, call in calls.items()}
+    workflows = {key: get_workflow(call.workflow_key) for key, call in calls.items()}
+    organisation_ids = _organisation_ids(plan.create)
+    key = history_key()
+    fingerprint = key_id(key)
+    written = 0
+    for start in range(0, len(plan.create), WRITE_BATCH):
+        batch = plan.create[start : start + WRITE_BATCH]
+        steps = [history_steps(row, workflows[(row.programme, row.call)]) for row in batch]
+        ids = db.session.scalars(
+            sa.insert(Proposal).returning(Proposal.id, sort_by_parameter_order=True),
+            [
+                _proposal_values(row, call_ids, organisation_ids, row_steps[-1][1])
+                for row, row_steps in zip(batch, steps, strict=True)
+            ],
+        ).all()
+        db.session.execute(
+            sa.insert(Partner),
+            [
+                {
+                    "proposal_id": proposal_id,
+                    "position": 1,
+                    "name": row.partner_organisation,
+                    "country": row.partner_country,
+                    "kind": PartnerKind.company,
+                    "is_local": True,
+                    "role_description": "",
+                }
+                for proposal_id, row in zip(ids, batch, strict=True)
+            ],
+        )
+        db.session.execute(
+            sa.insert(StatusChange),
+            [
+                change
+                for proposal_id, row_steps in zip(ids, steps, strict=True)
+                for change in imported_chain(proposal_id, row_steps, actor_id, key, fingerprint)
+            ],
+        )
+        assessed = [
+            {
+                "proposal_id": proposal_id,
+                "risk_category": RiskCategory(row.hrdd_category),
+                "exclusion_checked": True,
+                "summary": "Imported from historical records.",
+            }
+            for proposal_id, row in zip(ids, batch, strict=True)
+            if row.hrdd_category
+        ]
+        if assessed:
+            db.session.execute(sa.insert(HrddAssessment), assessed)
+        written += len(batch)
+        progress("written", written)
     return plan.by_outcome()
+
+
+# Rows written per statement: large enough that each statement carries real work, small enough
+# that a batch's values stay a few megabytes.
+WRITE_BATCH = 2000
+
+
+def _organisation_ids(rows: list[Row]) -> dict[str, int]:
+    """The id of every lead organisation of the rows, creating those the tracker lacks."""
+    names = {row.lead_organisation: row.lead_country for row in rows}
+    found: dict[str, int] = {}
+    listed = list(names)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        found.update(
+            (name, id_)
+            for id_, name in db.session.execute(
+                sa.select(Organisation.id, Organisation.name)
+                .where(Organisation.name.in_(chunk))
+                .order_by(Organisation.id)  # of two with one name, the newer, as before
+            )
+        )
+    missing = [name for name in listed if name not in found]
+    for start in range(0, len(missing), WRITE_BATCH):
+        chunk = missing[start : start + WRITE_BATCH]
+        ids = db.session.scalars(
+            sa.insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True),
+            [{"name": name, "country": names[name]} for name in chunk],
+        ).all()
+        found.update(zip(chunk, ids, strict=True))
+    return found
+
+
+def _proposal_values(row: Row, call_ids, organisation_ids, status: str) -> dict:
+    submitted_at = local_date_at(row.submitted_on)
+    return {
+        "call_id": call_ids[(row.programme, row.call)],
+        "organisation_id": organisation_ids[row.lead_organisation],
+        "reference": row.reference,
+        "status": status,
+        "imported": True,
+        "title": row.title,
+        "lead_name": row.lead_organisation,
+        "lead_country": row.lead_country,
+        "sector_id": row.sector.id if row.sector else None,
+        "total_cost_eur": row.total,
+        "requested_eur": row.requested,
+        "granted_eur": row.granted,
+        "submitted_at": submitted_at,
+        "created_at": submitted_at,
+        "updated_at": submitted_at,
+        "partner_country": row.partner_country,
+        "target_countries": [row.partner_country],
+        "sdgs": [],
+        "unsaved_inputs": {},
+    }
 
 
 def history_steps(row: Row, workflow) -> list[tuple[str, str, datetime, str]]:

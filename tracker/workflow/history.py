@@ -160,6 +160,54 @@ def append_change(
     return row
 
 
+def imported_chain(
+    proposal_id: int,
+    steps: list[tuple[str, str, datetime, str]],
+    actor_id: int | None,
+    key: bytes,
+    fingerprint: str,
+) -> list[dict]:
+    """The rows of a new proposal's imported history as values to insert in bulk: the same
+    chain and hashes as ``append_change`` writes one by one (the import of thousands of rows
+    passes the key once)."""
+    rows, previous_hash, from_status = [], None, None
+    for seq, (transition, to_status, at, comment) in enumerate(steps, start=1):
+        at = at.astimezone(UTC)
+        if rows and at < rows[-1]["created_at"]:
+            at = rows[-1]["created_at"]  # the chain never goes back in time
+        payload = canonical_payload(
+            proposal_id=proposal_id,
+            seq=seq,
+            from_status=from_status,
+            to_status=to_status,
+            transition=transition,
+            actor_id=actor_id,
+            created_at=at,
+            comment=comment,
+            prev_hash=previous_hash,
+        )
+        previous_hash = mac(payload, key)
+        rows.append(
+            {
+                "proposal_id": proposal_id,
+                "seq": seq,
+                "from_status": from_status,
+                "to_status": to_status,
+                "transition": transition,
+                "actor_id": actor_id,
+                "created_at": at,
+                "comment": comment or "",
+                "internal_note": "",
+                "imported": True,
+                "prev_hash": rows[-1]["hash"] if rows else None,
+                "key_id": fingerprint,
+                "hash": previous_hash,
+            }
+        )
+        from_status = to_status
+    return rows
+
+
 # --- seals of the rows written before the key -------------------------------------------------
 
 
