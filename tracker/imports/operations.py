@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import Organisation
+from tracker.core import bulk
 from tracker.core.countries import is_country, oecd_dac_recipients
 from tracker.core.time import LUXEMBOURG, local_date_at
 from tracker.extensions import db
@@ -591,19 +592,24 @@ def execute(
     organisation_ids = _organisation_ids(plan.create)
     key = history_key()
     fingerprint = key_id(key)
+    # Rows in batches on the session's connection (tracker.core.bulk), no ORM objects.
+    connection = db.session.connection()
     written = 0
     for start in range(0, len(plan.create), WRITE_BATCH):
         batch = plan.create[start : start + WRITE_BATCH]
         steps = [history_steps(row, workflows[(row.programme, row.call)]) for row in batch]
-        ids = db.session.scalars(
-            sa.insert(Proposal).returning(Proposal.id, sort_by_parameter_order=True),
+        ids = bulk.new_ids(connection, Proposal.__table__, len(batch))
+        bulk.insert_rows(
+            connection,
+            Proposal.__table__,
             [
-                _proposal_values(row, call_ids, organisation_ids, row_steps[-1][1])
-                for row, row_steps in zip(batch, steps, strict=True)
+                _proposal_values(proposal_id, row, call_ids, organisation_ids, row_steps[-1][1])
+                for proposal_id, row, row_steps in zip(ids, batch, steps, strict=True)
             ],
-        ).all()
-        db.session.execute(
-            sa.insert(Partner),
+        )
+        bulk.insert_rows(
+            connection,
+            Partner.__table__,
             [
                 {
                     "proposal_id": proposal_id,
@@ -617,8 +623,9 @@ def execute(
                 for proposal_id, row in zip(ids, batch, strict=True)
             ],
         )
-        db.session.execute(
-            sa.insert(StatusChange),
+        bulk.insert_rows(
+            connection,
+            StatusChange.__table__,
             [
                 change
                 for proposal_id, row_steps in zip(ids, steps, strict=True)
@@ -635,8 +642,7 @@ def execute(
             for proposal_id, row in zip(ids, batch, strict=True)
             if row.hrdd_category
         ]
-        if assessed:
-            db.session.execute(sa.insert(HrddAssessment), assessed)
+        bulk.insert_rows(connection, HrddAssessment.__table__, assessed)
         written += len(batch)
         progress("written", written)
     return plan.by_outcome()
@@ -665,17 +671,23 @@ def _organisation_ids(rows: list[Row]) -> dict[str, int]:
     missing = [name for name in listed if name not in found]
     for start in range(0, len(missing), WRITE_BATCH):
         chunk = missing[start : start + WRITE_BATCH]
-        ids = db.session.scalars(
-            sa.insert(Organisation).returning(Organisation.id, sort_by_parameter_order=True),
-            [{"name": name, "country": names[name]} for name in chunk],
-        ).all()
+        table = Organisation.__table__
+        ids = (
+            db.session.connection()
+            .scalars(
+                table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                [{"name": name, "country": names[name]} for name in chunk],
+            )
+            .all()
+        )
         found.update(zip(chunk, ids, strict=True))
     return found
 
 
-def _proposal_values(row: Row, call_ids, organisation_ids, status: str) -> dict:
+def _proposal_values(proposal_id: int, row: Row, call_ids, organisation_ids, status) -> dict:
     submitted_at = local_date_at(row.submitted_on)
     return {
+        "id": proposal_id,
         "call_id": call_ids[(row.programme, row.call)],
         "organisation_id": organisation_ids[row.lead_organisation],
         "reference": row.reference,
