@@ -338,3 +338,24 @@ def test_admins_import_through_the_web_with_a_preview(app, client):
     )
     assert "no longer available" in text(again)
     assert counts(app)[0] == 8
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_every_line_ending_is_read_and_quoted_line_breaks_stay_in_their_cell(newline):
+    read, COLUMNS = ops.read, ops.COLUMNS
+
+    text = (
+        newline.join(
+            [
+                ",".join(COLUMNS),
+                ",".join(f"a{i}" for i in range(len(COLUMNS))),
+                '"two' + newline + 'lines",' + ",".join(f"b{i}" for i in range(1, len(COLUMNS))),
+            ]
+        )
+        + newline
+    )
+    errors = []
+    rows = list(read(text, errors))
+    assert errors == []
+    assert [line for line, _ in rows] == [2, 3]
+    assert rows[1][1][COLUMNS[0]] == "two" + newline + "lines"

@@ -53,16 +53,22 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict]
         if column.name not in given and column.default is not None and column.default.is_callable
     }
     names = given + list(defaults) + list(callables)
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    processors = [
+        (index, process)
+        for index, name in enumerate(names)
+        if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
+    ]
+    fixed = list(defaults.values())
+    made = list(callables.values())
 
     def converted(row: dict) -> list:
         values = [row[name] for name in given]
-        values += defaults.values()
-        values += [make(None) for make in callables.values()]
-        return [
-            value if process is None or value is None else process(value)
-            for value, process in zip(values, processors, strict=True)
-        ]
+        values += fixed
+        values += [make(None) for make in made]
+        for index, process in processors:
+            if values[index] is not None:
+                values[index] = process(values[index])
+        return values
 
     # Names from the table's metadata, never from input.
     quote = dialect.identifier_preparer.quote

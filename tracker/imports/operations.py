@@ -8,10 +8,9 @@ history chained and keyed by the same rule as live transitions, marked as import
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -82,7 +81,7 @@ class ImportProblem:
         return f"{where}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One valid line of the file, with typed values."""
 
@@ -167,16 +166,31 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
-def read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[ImportProblem]]:
-    """Rows with the physical line where each starts (the header is line 1)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    errors: list[ImportProblem] = []
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their endings, one at a time (a StringIO of a large file would hold
+    a second copy of it, four bytes a character). Lines end in LF or CR LF, or in CR alone in a
+    file without any LF (old spreadsheets)."""
+    newline = "\n" if "\n" in text else "\r"
+    start = 0
+    while (end := text.find(newline, start)) != -1:
+        yield text[start : end + 1]
+        start = end + 1
+    if start < len(text):
+        yield text[start:]
+
+
+def read(text: str, errors: list[ImportProblem]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows with the physical line where each starts (the header is line 1), one at a time (a
+    large file's rows are never all held as text); problems are added to ``errors``."""
+    reader = csv.reader(_lines(text))
     try:
         header = next(reader)
     except StopIteration:
-        return [], [ImportProblem(1, "", "the file is empty: a header row is expected")]
+        errors.append(ImportProblem(1, "", "the file is empty: a header row is expected"))
+        return
     except csv.Error as error:
-        return [], [ImportProblem(1, "", f"not a readable CSV file ({error})")]
+        errors.append(ImportProblem(1, "", f"not a readable CSV file ({error})"))
+        return
     names = [h.strip().lower() for h in header]
     missing = [c for c in COLUMNS if c not in names]
     unknown = [h for h in names if h not in COLUMNS]
@@ -187,9 +201,8 @@ def read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[ImportProble
     duplicated = [n for n, k in Counter(names).items() if k > 1]
     if duplicated:
         errors.append(ImportProblem(1, "", f"repeated column(s): {', '.join(duplicated)}"))
-    if errors:
-        return [], errors
-    rows = []
+    if missing or unknown or duplicated:
+        return
     line = reader.line_num + 1
     while True:
         try:
@@ -209,10 +222,7 @@ def read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[ImportProble
                 )
             )
             continue
-        rows.append(
-            (start, {name: value.strip() for name, value in zip(names, values, strict=True)})
-        )
-    return rows, errors
+        yield start, {name: value.strip() for name, value in zip(names, values, strict=True)}
 
 
 def _date(value: str, line: int, name: str, errors: list) -> date | None:
@@ -478,9 +488,6 @@ def _known_signatures(references: list[str]) -> dict[str, tuple]:
 def plan_import(text: str, progress: Progress = _nothing) -> Plan:
     """Check the whole file against itself and the tracker; write nothing."""
     plan = Plan()
-    raw_rows, plan.errors = read(text)
-    plan.rows_read = len(raw_rows) + sum(1 for problem in plan.errors if problem.line > 1)
-    progress("read", plan.rows_read)
     sector_cache: dict[str, Sector | None] = {}
 
     def sectors(text_: str) -> Sector | None:
@@ -491,7 +498,9 @@ def plan_import(text: str, progress: Progress = _nothing) -> Plan:
 
     rows: list[Row] = []
     first_line: dict[str, int] = {}
-    for count, (line, raw) in enumerate(raw_rows, start=1):
+    count = 0
+    unreadable: list[ImportProblem] = []  # lines that are not rows of the header's columns
+    for count, (line, raw) in enumerate(read(text, unreadable), start=1):
         row, errors = check_row(line, raw, sectors)
         reference = raw.get("reference", "")
         if reference:
@@ -510,7 +519,9 @@ def plan_import(text: str, progress: Progress = _nothing) -> Plan:
             rows.append(row)
         if count % 1000 == 0:
             progress("validated", count)
-    progress("validated", len(raw_rows))
+    plan.errors += unreadable
+    plan.rows_read = count + sum(1 for problem in unreadable if problem.line > 1)
+    progress("validated", count)
 
     known = _known_signatures([r.reference for r in rows])
     for row in rows:

@@ -13,13 +13,14 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased
 
+from tracker.auth.models import Organisation
 from tracker.core.db import CENT
 from tracker.core.time import LUXEMBOURG
 from tracker.extensions import db
-from tracker.programmes.models import Call, Programme
-from tracker.proposals.models import Proposal
+from tracker.programmes.models import Call, Programme, Sector
+from tracker.proposals.models import Partner, Proposal
 from tracker.review.models import Contract, HrddAssessment
 from tracker.workflow.definitions import get_workflow, states_in_group
 from tracker.workflow.models import StatusChange
@@ -287,27 +288,46 @@ def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
     if not selected_on:
         return []
     ids = list(selected_on)
-    proposals = list(
-        db.session.scalars(
-            sa.select(Proposal)
-            .where(Proposal.id.in_(ids))
-            .options(
-                selectinload(Proposal.partners),
-                selectinload(Proposal.sector),
-                selectinload(Proposal.organisation),
-            )
-        )
+    local = aliased(Partner)
+    first_local = (
+        sa.select(Partner.id)
+        .where(Partner.proposal_id == Proposal.id, Partner.is_local)
+        .order_by(Partner.position, Partner.id)
+        .limit(1)
+        .correlate(Proposal)
+        .scalar_subquery()
     )
-    assessments = {
-        a.proposal_id: a
-        for a in db.session.scalars(
-            sa.select(HrddAssessment).where(HrddAssessment.proposal_id.in_(ids))
+    # One row per project with what the report shows of it (no ORM objects: a year of a large
+    # facility is thousands of projects).
+    proposals = db.session.execute(
+        sa.select(
+            Proposal.id,
+            Proposal.reference,
+            Proposal.title,
+            Proposal.status,
+            Proposal.lead_name,
+            Proposal.lead_country,
+            Proposal.partner_country,
+            Proposal.total_cost_eur,
+            Proposal.granted_eur,
+            Organisation.name.label("organisation"),
+            Sector.key.label("sector_key"),
+            Sector.label.label("sector_label"),
+            local.name.label("partner"),
+            local.country.label("local_country"),
+            HrddAssessment.risk_category,
+            HrddAssessment.clause_decision,
+            Contract.signed_at,
+            Contract.agency_signed_on,
+            Contract.company_signed_on,
         )
-    }
-    contracts = {
-        c.proposal_id: c
-        for c in db.session.scalars(sa.select(Contract).where(Contract.proposal_id.in_(ids)))
-    }
+        .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
+        .outerjoin(Sector, Sector.id == Proposal.sector_id)
+        .outerjoin(local, local.id == first_local)
+        .outerjoin(HrddAssessment, HrddAssessment.proposal_id == Proposal.id)
+        .outerjoin(Contract, Contract.proposal_id == Proposal.id)
+        .where(Proposal.id.in_(ids))
+    ).all()
     contracted_states = states_in_group("contracted")
     signed_states = states_in_group("signed")
     withdrawn_states = states_in_group("withdrawn")
@@ -331,40 +351,39 @@ def _projects(selected_on: dict[int, date]) -> list[SelectedProject]:
 
     paid = paid_by_proposal(ids)
     projects = []
+    contracting = states_in_group("contracting")
     for proposal in proposals:
-        partner = proposal.local_partner
-        assessment = assessments.get(proposal.id)
-        contract = contracts.get(proposal.id)
         flag = later.get(proposal.id) if proposal.status in ended_states else None
         signed = proposal.status in signed_states
         if signed:
             status = "contracted"
         elif flag:
             status = f"{flag} after selection"
-        elif proposal.status in states_in_group("contracting"):
+        elif proposal.status in contracting:
             status = "agreement in preparation"
         else:
             status = "selected, not yet contracted"
-        day = contracted_on.get(proposal.id) or (
-            contract.signed_on if contract and contract.signed else None
-        )
+        signed_on = None
+        if proposal.signed_at and proposal.agency_signed_on and proposal.company_signed_on:
+            signed_on = max(proposal.agency_signed_on, proposal.company_signed_on)
+        day = contracted_on.get(proposal.id) or signed_on
         projects.append(
             SelectedProject(
                 reference=proposal.reference,
                 title=proposal.title or "",
-                lead_company=proposal.lead_name or proposal.organisation.name,
+                lead_company=proposal.lead_name or proposal.organisation,
                 lead_country=proposal.lead_country,
-                partner=partner.name if partner else None,
-                partner_country=partner.country if partner else proposal.partner_country,
-                sector_key=proposal.sector.key if proposal.sector else None,
-                sector_label=proposal.sector.label if proposal.sector else None,
+                partner=proposal.partner,
+                partner_country=proposal.local_country
+                if proposal.partner is not None
+                else proposal.partner_country,
+                sector_key=proposal.sector_key,
+                sector_label=proposal.sector_label,
                 total_cost_eur=proposal.total_cost_eur,
                 granted_eur=proposal.granted_eur,
-                hrdd_category=assessment.risk_category.value
-                if assessment and assessment.risk_category
-                else None,
-                clause_decision=assessment.clause_decision.value
-                if assessment and assessment.clause_decision
+                hrdd_category=proposal.risk_category.value if proposal.risk_category else None,
+                clause_decision=proposal.clause_decision.value
+                if proposal.clause_decision
                 else None,
                 contract_status=status,
                 contracted_on=day if signed or (flag and day) else None,
