@@ -174,6 +174,8 @@ class Proposal(db.Model):
         sa.Index("ix_proposals_title_id", "title", "id", "status"),
         sa.Index("ix_proposals_requested_id", "requested_eur", "id", "status"),
         sa.Index("ix_proposals_submitted_id", "submitted_at", "id", "status"),
+        sa.Index("ix_proposals_updated_id", "updated_at", "id", "status"),
+        sa.Index("ix_proposals_status_id", "status", "id"),
         sa.CheckConstraint(
             "reference IS NOT NULL OR status IN ('draft', 'withdrawn')", name="reference"
         ),

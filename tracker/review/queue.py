@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -293,13 +293,23 @@ def load_page(f: QueueFilter) -> QueuePage:
     f.page = min(f.page, pages)
     # The page's ids first, over the narrow sort and filter columns (an index where there is
     # one), then their rows: a deep page no longer walks and joins every wide row before it.
+    # A page in the second half is read from the end, in the opposite order, so the last page
+    # skips as few index entries as the first.
+    start = (f.page - 1) * f.per_page
+    end = min(start + f.per_page, total)
+    backwards = start > total // 2
     ids = list(
         db.session.scalars(
-            _ordered(sa.select(Proposal.id).where(*_filtered(f)), f)
-            .limit(f.per_page)
-            .offset((f.page - 1) * f.per_page)
+            _ordered(
+                sa.select(Proposal.id).where(*_filtered(f)),
+                replace(f, desc=not f.desc) if backwards else f,
+            )
+            .limit(end - start if backwards else f.per_page)
+            .offset(total - end if backwards else start)
         )
     )
+    if backwards:
+        ids.reverse()
     rows = _rows_for(ids)
     reviewers: dict[int, list[User]] = {i: [] for i in ids}
     if ids:
