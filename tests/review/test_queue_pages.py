@@ -31,9 +31,7 @@ def nine(ctx):
 @pytest.mark.parametrize("desc", [False, True])
 def test_pages_read_from_either_end_are_slices_of_one_order(nine, sort, desc):
     everything = queue.QueueFilter(viewer=nine, sort=sort, desc=desc)
-    expected = list(
-        db.session.scalars(queue._ordered(sa.select(queue.Proposal.id), everything))
-    )
+    expected = list(db.session.scalars(queue._ordered(sa.select(queue.Proposal.id), everything)))
     assert len(expected) == 9
     for per_page in (2, 4):
         pages = []

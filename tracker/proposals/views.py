@@ -82,7 +82,7 @@ def load_own_proposal(proposal_id: int) -> Proposal:
 def dashboard():
     if not current_user.is_applicant:
         if current_user.has_role("reviewer", "hrdd", "committee", "evaluator", "admin"):
-            return redirect(url_for("review.queue"))
+            return redirect(url_for("review.my_work"))
         if current_user.has_role("reporting"):
             return redirect(url_for("reports.selections"))
         return render_template("proposals/staff_home.html")

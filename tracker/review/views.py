@@ -113,6 +113,15 @@ def queue():
     )
 
 
+@bp.get("/my-work")
+@roles_required(*STAFF)
+def my_work():
+    """What waits for this person now, by stage, oldest first (staff land here)."""
+    from tracker.review.work import my_work as piles_for
+
+    return render_template("review/my_work.html", piles=piles_for(current_user))
+
+
 @bp.get("/proposals.csv")
 @roles_required(*STAFF)
 def export_csv():
