@@ -97,3 +97,19 @@ def test_the_page_runs_the_same_queries_for_few_and_many(app, people):
             assert reviewer.get("/review/my-work").status_code == 200
         counts[size] = counter["n"]
     assert counts[2] == counts[12], counts
+
+
+def test_an_evaluator_sees_the_scores_asked_of_them_and_nothing_else(app, people):
+    [assigned, _other] = make(app, "evaluation", 2)
+    with app.app_context():
+        from tracker.auth.models import User
+
+        evaluator = f.staff("evaluator", "eli@partner.org")
+        reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer@agency.lu"))
+        proposal = db.session.get(Proposal, assigned)
+        f.review_ops.assign_reviewer(proposal, evaluator, reviewer)
+        db.session.commit()
+        reference = proposal.reference
+    page = text(signed_in(app, "eli@partner.org").get("/review/my-work"))
+    assert re.findall(r">([A-Z]+-\d{4}-\d+)<", _section(page, "scores")) == [reference]
+    assert not _section(page, "state-evaluation")  # closing the evaluation is the reviewers'

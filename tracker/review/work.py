@@ -144,15 +144,16 @@ def _oldest_per_state(states: list[str], visible) -> dict[str, list]:
 
 def _scores_owed(user: User, visible) -> Pile:
     """Proposals assigned to this person, in a scoring state, without their score yet."""
-    owed = (
-        sa.select(Proposal.id)
-        .join(ReviewerAssignment, ReviewerAssignment.proposal_id == Proposal.id)
-        .where(
-            ReviewerAssignment.reviewer_id == user.id,
-            Proposal.status.in_(states_in_group("scoring")),
-            ~sa.exists().where(Score.proposal_id == Proposal.id, Score.reviewer_id == user.id),
-            visible,
-        )
+    # EXISTS rather than a join: the visibility rule of an evaluator is itself an EXISTS over
+    # the assignments, and would correlate with a joined table.
+    assigned = sa.exists().where(
+        ReviewerAssignment.proposal_id == Proposal.id, ReviewerAssignment.reviewer_id == user.id
+    )
+    owed = sa.select(Proposal.id).where(
+        assigned,
+        Proposal.status.in_(states_in_group("scoring")),
+        ~sa.exists().where(Score.proposal_id == Proposal.id, Score.reviewer_id == user.id),
+        visible,
     )
     count = db.session.scalar(sa.select(sa.func.count()).select_from(owed.subquery()))
     items = db.session.execute(

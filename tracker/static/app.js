@@ -88,3 +88,35 @@ window.addEventListener("DOMContentLoaded", function () {
     update();
   });
 });
+// A box that scrolls sideways (a wide table on a phone, the workflow diagram) can be reached and
+// scrolled with the keyboard: it becomes focusable, named by its first heading or caption.
+function markScrollableRegions() {
+  const used = {};
+  document.querySelectorAll(".table-responsive, figure.scrollable").forEach(function (box) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("data-scroll-marked", "");
+      if (!box.hasAttribute("role")) { box.setAttribute("role", "region"); }
+      if (!box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")) {
+        // Named by its caption, else by the heading of its section, else generically; a
+        // name already given to another box gets a number, as landmarks must differ.
+        const caption = box.querySelector("caption, figcaption");
+        const section = box.closest("section");
+        const heading = section && section.querySelector("h1, h2, h3, h4");
+        const generic = document.body.getAttribute("data-scroll-label") || "Scrollable content";
+        let label = caption ? caption.textContent.trim()
+          : heading ? generic + ": " + heading.textContent.trim().replace(/\s+/g, " ")
+          : generic;
+        used[label] = (used[label] || 0) + 1;
+        if (used[label] > 1) { label = label + " (" + used[label] + ")"; }
+        box.setAttribute("aria-label", label);
+      }
+    } else if (!scrolls && box.hasAttribute("data-scroll-marked")) {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("data-scroll-marked");
+    }
+  });
+}
+window.addEventListener("DOMContentLoaded", markScrollableRegions);
+window.addEventListener("resize", markScrollableRegions);
