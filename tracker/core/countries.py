@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -65,8 +66,48 @@ def country_names() -> dict[str, str]:
     return dict(sorted(names.items(), key=lambda item: item[1]))
 
 
+@cache
+def _localised_names(locale_name: str) -> dict[str, str]:
+    """Every accepted code with its name in a language (Babel's locale data; the English list
+    for a code Babel does not name), sorted as a reader of that language expects."""
+    from babel import Locale
+
+    territories = Locale.parse(locale_name).territories
+    names = {code: territories.get(code) or english for code, english in country_names().items()}
+    return dict(sorted(names.items(), key=lambda item: _sort_key(item[1])))
+
+
+def _sort_key(name: str) -> str:
+    """Letters without their accents, case folded ("Égypte" sorts among the E)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _reader_locale() -> str | None:
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale) if locale is not None else None
+
+
+def localised_country_names() -> dict[str, str]:
+    """The accepted codes named in the reader's language (English outside a request)."""
+    return _localised_names(_reader_locale() or "en_GB")
+
+
 def country_name(code: str | None) -> str:
-    """The readable name of a code, or the code itself when unknown."""
+    """The readable name of a code in the reader's language, or the code itself when unknown."""
+    if not code:
+        return ""
+    return localised_country_names().get(code.upper(), code)
+
+
+def english_country_name(code: str | None) -> str:
+    """The English name, for files whose other texts are English (the queue's CSV)."""
     if not code:
         return ""
     return country_names().get(code.upper(), code)
@@ -108,8 +149,8 @@ def oecd_dac_recipients() -> tuple[str, ...]:
 
 
 def country_choices(codes=None) -> list[tuple[str, str]]:
-    """``(code, name)`` pairs sorted by name, for select fields."""
-    names = country_names()
+    """``(code, name)`` pairs sorted by name in the reader's language, for select fields."""
+    names = localised_country_names()
     if codes is None:
         return list(names.items())
     wanted = set(codes)

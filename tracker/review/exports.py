@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from tracker.core import sqlcsv
-from tracker.core.countries import country_name, country_names
+from tracker.core.countries import country_names, english_country_name
 from tracker.core.db import CENT
 from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook
 from tracker.core.templating import state_label
@@ -52,7 +52,9 @@ COLUMNS = [
     Column("lead_country", "Lead country", lambda r: r.lead_country),
     Column("partner_country", "Partner country", lambda r: r.partner_country),
     Column(
-        "partner_country_name", "Partner country name", lambda r: country_name(r.partner_country)
+        "partner_country_name",
+        "Partner country name",
+        lambda r: english_country_name(r.partner_country),
     ),
     Column("sector", "Sector", lambda r: r.sector),
     Column("total", "Total cost (EUR)", lambda r: r.total_cost_eur, "money"),
