@@ -134,3 +134,14 @@ def test_clause_versions_are_drafted_published_and_then_fixed(app, admin):
         clause = db.session.get(ClauseVersion, clause_id)
         assert clause.status == ClauseStatus.published
         assert clause.text == "Better text."
+
+
+def test_the_open_calls_are_public_and_invite_a_company_to_register(app, client):
+    with app.app_context():
+        f.call(title="Call for green logistics")
+        db.session.commit()
+    page = text(client.get("/calls"))
+    assert "Call for green logistics" in page
+    assert 'href="/register"' in page and "Register to apply" in page
+    assert "Start a proposal" not in page  # that needs an account
+    assert 'href="/calls"' in text(client.get("/login"))  # reachable before signing in

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from tracker.audit.operations import entries_for_object
 from tracker.auth.models import Role
@@ -33,8 +33,8 @@ bp = Blueprint("programmes", __name__)
 
 
 @bp.get("/calls")
-@login_required
 def calls():
+    """The open calls, for everyone: a company reads what is on offer before registering."""
     return render_template("programmes/open_calls.html", calls=open_calls())
 
 

@@ -92,7 +92,44 @@ def to_html_document(report: SelectionReport) -> str:
 def to_pdf(report: SelectionReport) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=to_html_document(report)).write_pdf()
+    # Tagged (PDF/UA-1): headings, tables and reading order for screen readers, the document's
+    # language and title in its metadata.
+    return HTML(string=to_html_document(report)).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def report_notes(report: SelectionReport) -> list[str]:
+    """What the figures mean, for the workbook's notes sheet (and anyone reading it later)."""
+    from flask_babel import gettext
+
+    notes = [
+        gettext(
+            "A project counts in the year it was first selected, by the date of that decision "
+            "in Luxembourg time; projects withdrawn or cancelled after their selection still "
+            "count and are flagged."
+        ),
+        gettext(
+            "The running total counts the selections since %(year)s, the programme's first year.",
+            year=report.first_year,
+        ),
+        gettext(
+            "Co-financing granted is the amount decided at selection; paid to date is what has "
+            "been disbursed since."
+        ),
+        gettext("A project's partner country is the country of its first local partner."),
+        gettext(
+            "The funnel counts the proposals of the calls that closed in %(year)s.",
+            year=report.year,
+        ),
+        gettext("Amounts are in euros. Produced on %(day)s.", day=date.today().isoformat()),
+    ]
+    if report.funnel.imported:
+        notes.append(
+            gettext(
+                "Some of these calls were imported from earlier records, which do not say how "
+                "many proposals were eligible or pre-selected."
+            )
+        )
+    return notes
 
 
 def to_xlsx(report: SelectionReport) -> bytes:
@@ -223,6 +260,13 @@ def to_xlsx(report: SelectionReport) -> bytes:
         per_year.combine(running)
         per_year.set_legend({"position": "bottom"})
         per_year.set_y2_axis({"name": "Running total"})
+    add_sheet(
+        book,
+        "Notes",
+        [Column("note", "How to read these figures", lambda r: r)],
+        report_notes(report),
+        widths={"note": 120},
+    )
     return workbook_bytes(book)
 
 

@@ -249,9 +249,9 @@ def selection_report(code: str, year: int) -> SelectionReport:
     dates = selection_dates(programme)
     in_year = {pid: day for pid, day in dates.items() if day.year == year}
     counts = Counter(day.year for day in dates.values())
-    last_year = max([year, *counts])
+    # The report for a year stops at that year: the 2021 report is the same in 2026.
     per_year, running = [], 0
-    for y in range(programme.first_year, last_year + 1):
+    for y in range(programme.first_year, year + 1):
         running += counts.get(y, 0)
         per_year.append((y, counts.get(y, 0), running))
     since_start = sum(n for y, n in counts.items() if programme.first_year <= y <= year)
