@@ -462,3 +462,27 @@ def test_the_csv_written_by_the_database_is_the_one_python_writes(app, people):
     assert scored and all(re.fullmatch(r"\d+\.\d\d", row[13]) for row in scored)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[14]) for row in rows[1:])
     assert streamed == written
+
+
+def test_the_checklist_comes_first_and_only_a_reviewer_may_fill_it(app, people):
+    [proposal_id] = make(app, "screening")
+    reviewer = text(signed_in(app, "reviewer@agency.lu").get(f"/review/proposals/{proposal_id}"))
+    assert reviewer.index('id="screening"') < reviewer.index('id="actions-title"')
+    assert f'action="/review/proposals/{proposal_id}/screening"' in reviewer
+    # A computed item left to the data says what the data gives.
+    assert "As computed: met" in reviewer or "As computed: not met" in reviewer
+    reporting = text(signed_in(app, "reporting@agency.lu").get(f"/review/proposals/{proposal_id}"))
+    assert 'id="checklist-read-only"' in reporting
+    assert f'action="/review/proposals/{proposal_id}/screening"' not in reporting
+    assert "The reviewers fill in the checklist." in reporting
+
+
+def test_the_hrdd_officer_is_told_when_the_assessment_opens(app, people):
+    [proposal_id] = make(app, "screening")
+    page = text(signed_in(app, "hrdd@agency.lu").get(f"/review/proposals/{proposal_id}"))
+    assert "The HRDD assessment opens when the proposal reaches the HRDD review" in page
+    assert "Screening" in page
+    [later] = make(app, "hrdd_review")
+    page = text(signed_in(app, "hrdd@agency.lu").get(f"/review/proposals/{later}"))
+    assert "The HRDD assessment opens when" not in page
+    assert "Open the HRDD assessment" in page

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.audit.operations import changes_since, entries_for_proposal
 from tracker.auth.models import Role, User
+from tracker.core.forms import options
 from tracker.core.time import local_today, utcnow
 from tracker.core.web import get_or_404, restored_formdata, roles_required
 from tracker.extensions import db
@@ -34,6 +35,7 @@ from tracker.review import operations as ops
 from tracker.review import queue as queue_ops
 from tracker.review.access import can_see, is_partner_evaluator, programmes_visible
 from tracker.review.forms import (
+    YES_NO,
     AssignForm,
     ConflictForm,
     ContractForm,
@@ -205,6 +207,14 @@ def _render_proposal(
         "changes": entries_for_proposal(proposal.id, limit=50),
         "submissions": submissions_of(proposal),
         "partner": is_partner_evaluator(current_user),
+        # Only a reviewer fills in the checklist; others read it.
+        "can_screen": current_user.has_role_in(proposal.call.programme_id, Role.reviewer),
+        # The HRDD officer is told why the assessment is not open yet (before that stage).
+        "hrdd_waiting": not stage["hrdd_review"]
+        and assessment is None
+        and not stage["after_screening"]
+        and not workflow.is_terminal(proposal.status)
+        and current_user.has_role_in(proposal.call.programme_id, Role.hrdd),
     }
     if context["checklist"] is not None:
         if screening is not None:
@@ -226,7 +236,18 @@ def _render_proposal(
                     },
                 },
             )
+        _say_what_is_computed(context["screening_form"], context["checklist"])
     return render_template("review/proposal.html", **context), status
+
+
+def _say_what_is_computed(form, checklist) -> None:
+    """A computed item left to the data says what the data gives, not "Not decided"."""
+    for item in checklist:
+        if item.manual or item.computed is None:
+            continue
+        entry = form[f"item_{item.key}"].form
+        label = _("As computed: met") if item.computed else _("As computed: not met")
+        entry.met.choices = options([("", label), *YES_NO[1:]])
 
 
 def _scorer_label(user: User) -> str:
