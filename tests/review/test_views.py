@@ -486,3 +486,20 @@ def test_the_hrdd_officer_is_told_when_the_assessment_opens(app, people):
     page = text(signed_in(app, "hrdd@agency.lu").get(f"/review/proposals/{later}"))
     assert "The HRDD assessment opens when" not in page
     assert "Open the HRDD assessment" in page
+
+
+def test_every_field_of_the_hrdd_form_has_a_name_of_its_own(app, people):
+    """A screen reader hears "Severity: forced labour", not 27 fields named alike."""
+    [proposal_id] = make(app, "hrdd_review")
+    page = text(signed_in(app, "hrdd@agency.lu").get(f"/review/proposals/{proposal_id}/hrdd"))
+    labels = [
+        " ".join(re.sub(r"<[^>]+>", " ", label).split())
+        for label in re.findall(r"<label[^>]*>(.*?)</label>", page, re.S)
+    ]
+    risk_labels = [
+        label for label in labels if label.startswith(("Relevant", "Severity", "Likelihood"))
+    ]
+    assert len(risk_labels) >= 9
+    assert len(set(labels)) == len(labels), sorted(
+        label for label in labels if labels.count(label) > 1
+    )
