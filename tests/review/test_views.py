@@ -503,3 +503,20 @@ def test_every_field_of_the_hrdd_form_has_a_name_of_its_own(app, people):
     assert len(set(labels)) == len(labels), sorted(
         label for label in labels if labels.count(label) > 1
     )
+
+
+def test_the_company_sees_its_grant_and_then_its_agreement(app, people):
+    [selected] = make(app, "selected")
+    [signed] = make(app, "contracted")
+    with app.app_context():
+        from tracker.review.models import Contract
+
+        granted = db.session.get(Proposal, selected).granted_eur
+        number = db.session.scalar(sa.select(Contract.number).where(Contract.proposal_id == signed))
+    owner = signed_in(app, "anna@company.lu")
+    page = text(owner.get(f"/proposals/{selected}"))
+    assert "Co-financing granted" in page and f"{granted:,.2f}" in page
+    assert "The agreement is being prepared" in page
+    page = text(owner.get(f"/proposals/{signed}"))
+    assert number and number in page and "Agreement number" in page
+    assert "The payment schedule, reports and conditions of your project" in page

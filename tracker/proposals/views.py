@@ -121,6 +121,24 @@ def create(call_id: int):
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
 
 
+def _granted_summary(proposal: Proposal) -> dict | None:
+    """After selection: the co-financing granted and, once signed, the agreement's number, dates
+    and conditions, as the company should see them without asking."""
+    workflow = workflow_for(proposal)
+    if not workflow.in_group(proposal.status, "granted"):
+        return None
+    from tracker.review.models import Contract
+
+    contract = db.session.scalar(sa.select(Contract).where(Contract.proposal_id == proposal.id))
+    signed = contract is not None and contract.signed
+    return {
+        "granted_eur": (contract.granted_eur if signed and contract.granted_eur else None)
+        or proposal.granted_eur,
+        "contract": contract if signed else None,
+        "signed": workflow.in_group(proposal.status, "signed"),
+    }
+
+
 @bp.get("/proposals/<int:proposal_id>")
 @applicant_required
 def show(proposal_id: int):
@@ -138,6 +156,7 @@ def show(proposal_id: int):
         withdraw=withdraw_option(proposal),
         deadline=ops.deadline_for(proposal),
         waiting_for_answer=workflow_for(proposal).in_group(proposal.status, "info_requested"),
+        granted=_granted_summary(proposal),
         entries=timeline(proposal, for_applicant=True),
         withdraw_form=ReasonForm(version=proposal.version),
     )
