@@ -520,3 +520,30 @@ def test_the_company_sees_its_grant_and_then_its_agreement(app, people):
     page = text(owner.get(f"/proposals/{signed}"))
     assert number and number in page and "Agreement number" in page
     assert "The payment schedule, reports and conditions of your project" in page
+
+
+def test_a_note_is_never_dropped_from_the_checklist(app, people):
+    """A note on a computed item keeps the computed result; a note on an undecided manual item
+    is refused with a message, and nothing is stored."""
+    [proposal_id] = make(app, "screening")
+    with app.app_context():
+        from tracker.auth.models import User
+        from tracker.review import operations as review_ops
+        from tracker.review.rules import MANUAL_SCREENING_ITEMS
+
+        reviewer = db.session.scalar(sa.select(User).where(User.email == "reviewer@agency.lu"))
+        proposal = db.session.get(Proposal, proposal_id)
+        computed = next(i for i in review_ops.screening_checklist(proposal) if not i.manual)
+        review_ops.record_screening(proposal, reviewer, {computed.key: (None, "Seen the register")})
+        db.session.commit()
+        item = next(i for i in review_ops.screening_checklist(proposal) if i.key == computed.key)
+        assert item.decision.note == "Seen the register" and item.met == computed.computed
+        assert not item.overridden
+        manual = next(iter(MANUAL_SCREENING_ITEMS))
+        before = next(i for i in review_ops.screening_checklist(proposal) if i.key == manual)
+        before = (before.decision.met, before.decision.note) if before.decision else None
+        with pytest.raises(review_ops.ReviewError, match="choose met or not met"):
+            review_ops.record_screening(proposal, reviewer, {manual: (None, "To ask")})
+        db.session.rollback()
+        item = next(i for i in review_ops.screening_checklist(proposal) if i.key == manual)
+        assert ((item.decision.met, item.decision.note) if item.decision else None) == before

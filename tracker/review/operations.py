@@ -90,7 +90,8 @@ class ChecklistItem:
 
     @property
     def overridden(self) -> bool:
-        return not self.manual and self.decision is not None
+        """A reviewer decided otherwise than the data (a note alone does not override)."""
+        return not self.manual and self.decision is not None and self.decision.met != self.computed
 
 
 def screening_checklist(proposal: Proposal, today: date | None = None) -> list[ChecklistItem]:
@@ -149,6 +150,14 @@ def record_screening(
                 _("“%(item)s”: say why the computed result is overridden.", item=item.label)
             )
             continue
+        if met is None and note:
+            if item.manual:
+                # A note needs a decision to belong to; the form comes back with the note typed.
+                problems.append(
+                    _("“%(item)s”: choose met or not met to keep the note.", item=item.label)
+                )
+                continue
+            met = item.computed  # a note on a computed result keeps the result
         row = existing.get(key)
         keep_computed = not item.manual and (met is None or met == item.computed) and not note
         if met is None or keep_computed:
