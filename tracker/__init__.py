@@ -227,6 +227,7 @@ def _to_sign_in():
 
 def _register_blueprints(app: Flask) -> None:
     from tracker.auth.views import bp as auth_bp
+    from tracker.identity.views import bp as identity_bp
     from tracker.imports.views import bp as imports_bp
     from tracker.notifications.views import bp as notifications_bp
     from tracker.programmes.views import bp as programmes_bp
@@ -246,12 +247,14 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         questions_bp,
         projects_bp,
+        identity_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def _load_models() -> None:
     """Every model, so that the metadata (and the migrations' comparison) knows each table."""
+    import tracker.identity.models
     import tracker.projects.models
     import tracker.questions.models  # noqa: F401
 

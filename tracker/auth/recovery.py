@@ -198,7 +198,9 @@ def new_secret() -> str:
 
 
 def provisioning_uri(user: User, secret: str) -> str:
-    issuer = current_app.config.get("AGENCY_NAME", "Partnership tracker")
+    from tracker.identity.operations import current_identity
+
+    issuer = current_identity().name
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
 
 

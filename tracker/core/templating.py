@@ -175,4 +175,6 @@ def register(app: Flask) -> None:
             from tracker.notifications.operations import unread_count
 
             unread = unread_count(current_user)
-        return {"unread_notifications": unread}
+        from tracker.identity.operations import current_identity
+
+        return {"unread_notifications": unread, "agency": current_identity()}

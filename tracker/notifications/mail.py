@@ -72,7 +72,7 @@ def render(composed: Composed, user) -> tuple[str, str]:
     context = {
         "message": composed,
         "user": user,
-        "agency": current_app.config.get("AGENCY_NAME", "Partnership tracker"),
+        "agency": _agency_name(),
         "preferences_url": page_url("notifications.preferences"),
     }
     return (
@@ -243,3 +243,10 @@ def send_again(message: OutboxMessage) -> None:
     message.attempts = 0
     message.next_attempt_at = utcnow()
     message.last_error = ""
+
+
+def _agency_name() -> str:
+    """The agency's name as its administrator set it (the configured name until then)."""
+    from tracker.identity.operations import current_identity
+
+    return current_identity().name
