@@ -547,3 +547,24 @@ def test_a_note_is_never_dropped_from_the_checklist(app, people):
         db.session.rollback()
         item = next(i for i in review_ops.screening_checklist(proposal) if i.key == manual)
         assert ((item.decision.met, item.decision.note) if item.decision else None) == before
+
+
+def test_the_committee_reaches_its_rankings_from_the_navigation(app, people):
+    ids = make(app, "selection", 2, title="Call before the committee")
+    committee = signed_in(app, "committee@agency.lu")
+    home = text(committee.get("/review/my-work"))
+    assert 'href="/review/selection"' in home
+    listing = text(committee.get("/review/selection"))
+    assert "Call before the committee" in listing and "2 before the committee" in listing
+    with app.app_context():
+        proposal = db.session.get(Proposal, ids[0])
+        call_id, company = proposal.call_id, proposal.lead_name
+        sector = proposal.sector.label
+        from tracker.review.models import HrddAssessment
+
+        category = db.session.get(HrddAssessment, proposal.id).risk_category.value
+    ranking = text(committee.get(f"/review/calls/{call_id}/selection"))
+    for shown in (company, sector, category, "Company", "HRDD category"):
+        assert shown in ranking
+    assert re.search(r"\d+ scores, from \d+\.\d\d to \d+\.\d\d", ranking)
+    assert signed_in(app, "anna@company.lu").get("/review/selection").status_code == 403

@@ -576,6 +576,9 @@ class RankedProposal:
     max_grant: Decimal | None
     running_total: Decimal
     within_envelope: bool
+    lowest: Decimal | None = None  # the scores' spread beside the mean
+    highest: Decimal | None = None
+    hrdd_category: str | None = None
 
 
 @dataclass
@@ -602,8 +605,21 @@ def selection_ranking(call, batch=None) -> Ranking:
     total against the envelope (a batch's own, in a rolling call); those below the rubric's
     threshold are listed apart, not ranked."""
     mean = sa.func.avg(Score.total)
+    category = (
+        sa.select(HrddAssessment.risk_category)
+        .where(HrddAssessment.proposal_id == Proposal.id)
+        .correlate(Proposal)
+        .scalar_subquery()
+    )
     query = (
-        sa.select(Proposal, mean.label("mean"), sa.func.count(Score.id).label("n"))
+        sa.select(
+            Proposal,
+            mean.label("mean"),
+            sa.func.count(Score.id).label("n"),
+            sa.func.min(Score.total).label("lowest"),
+            sa.func.max(Score.total).label("highest"),
+            category.label("category"),
+        )
         .outerjoin(Score, Score.proposal_id == Proposal.id)
         .where(
             Proposal.call_id == call.id,
@@ -611,6 +627,7 @@ def selection_ranking(call, batch=None) -> Ranking:
         )
         .group_by(Proposal.id)
         .order_by(mean.desc().nulls_last(), Proposal.reference)
+        .options(sa.orm.selectinload(Proposal.sector))
     )
     if batch is not None:
         query = query.where(Proposal.batch_id == batch.id)
@@ -618,8 +635,17 @@ def selection_ranking(call, batch=None) -> Ranking:
     threshold = rubric_for(call).threshold
     envelope = batch.budget_envelope_eur if batch is not None else call.budget_envelope_eur
     ranked, below, running = [], [], Decimal("0.00")
-    for proposal, average, count in rows:
-        mean_score = Decimal(str(average)).quantize(CENT) if average is not None else None
+
+    def two(value):
+        return Decimal(str(value)).quantize(CENT) if value is not None else None
+
+    for proposal, average, count, lowest, highest, risk in rows:
+        mean_score = two(average)
+        spread = {
+            "lowest": two(lowest),
+            "highest": two(highest),
+            "hrdd_category": getattr(risk, "value", risk),
+        }
         if threshold is not None and mean_score is not None and mean_score < threshold:
             below.append(
                 RankedProposal(
@@ -629,6 +655,7 @@ def selection_ranking(call, batch=None) -> Ranking:
                     max_grant=eligibility.max_grant(proposal, call),
                     running_total=running,
                     within_envelope=False,
+                    **spread,
                 )
             )
             continue
@@ -642,9 +669,52 @@ def selection_ranking(call, batch=None) -> Ranking:
                 max_grant=eligibility.max_grant(proposal, call),
                 running_total=running,
                 within_envelope=envelope is None or running <= envelope,
+                **spread,
             )
         )
     return Ranking(ranked, below, threshold, envelope)
+
+
+def calls_before_committee(user: User) -> list[tuple]:
+    """The calls with proposals waiting for the committee that this person may rank, with how
+    many: ``(call, count)``, the call closing last first."""
+    from tracker.programmes.models import Call
+    from tracker.review.access import programmes_visible
+    from tracker.workflow.definitions import workflows as all_workflows
+
+    waiting = set()
+    for workflow in all_workflows().values():
+        waiting |= workflow.group("committee")
+    if not waiting:
+        return []
+    query = (
+        sa.select(Proposal.call_id, Proposal.status, sa.func.count(Proposal.id))
+        .where(Proposal.status.in_(waiting))
+        .group_by(Proposal.call_id, Proposal.status)
+    )
+    scope = programmes_visible(user, Role.committee, Role.reviewer)
+    if scope is not None:
+        query = query.join(Call, Call.id == Proposal.call_id).where(
+            Call.programme_id.in_(scope or {-1})
+        )
+    counts: dict[int, dict[str, int]] = {}
+    for call_id, status, count in db.session.execute(query):
+        counts.setdefault(call_id, {})[status] = count
+    if not counts:
+        return []
+    calls = db.session.scalars(
+        sa.select(Call)
+        .where(Call.id.in_(counts))
+        .order_by(Call.closes_at.desc().nulls_first(), Call.id.desc())
+        .options(sa.orm.selectinload(Call.programme))
+    )
+    found = []
+    for call in calls:
+        group = get_workflow(call.workflow_key).group("committee")
+        total = sum(n for status, n in counts[call.id].items() if status in group)
+        if total:
+            found.append((call, total))
+    return found
 
 
 def committee_options(ranking: Ranking, user: User) -> dict[int, list]:

@@ -654,6 +654,13 @@ def _stale_rows(proposal: Proposal, error, object_type: str, form, object_id=Non
 # --- selection -------------------------------------------------------------------------------
 
 
+@bp.get("/selection")
+@roles_required(Role.committee, Role.reviewer)
+def selections():
+    """The calls with proposals before the committee, each leading to its ranking."""
+    return render_template("review/selections.html", calls=ops.calls_before_committee(current_user))
+
+
 @bp.get("/calls/<int:call_id>/selection")
 @roles_required(Role.committee, Role.reviewer)
 def selection(call_id: int):
