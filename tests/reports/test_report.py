@@ -134,7 +134,11 @@ def test_json_has_the_exact_figures(history, runner, tmp_path):
         "eligible": 4,
         "preselected": 4,
         "selected": 4,
+        "stages_known": False,  # an imported call: the counts between are what was recorded
     }
+    stages = dict(report(history, 2019).funnel.stages())
+    assert stages["eligible"] is None and stages["preselected"] is None  # shown as not known
+    assert stages["submitted"] == 5 and stages["selected"] == 4
 
 
 def test_headlines_singular_plural_none_and_before_the_start(history):
@@ -369,3 +373,20 @@ def test_the_demo_reproduces_the_published_figures(app, runner):
         # Sectors as the calls opened them: COVID-19 appears from 2021, SDG-wide sectors from 2022.
         early = {p.sector_key for y in (2016, 2017) for p in selection_report("BPF", y).projects}
         assert early <= {"biohealth", "ict", "fintech", "eco-innovation"}
+
+
+def test_the_programme_gives_the_report_its_introduction_and_method_notes(history):
+    with history.app_context():
+        from tracker.programmes.models import Programme
+
+        programme = db.session.scalar(sa.select(Programme).where(Programme.code == "TST"))
+        programme.report_introduction = "The facility co-finances partnerships with companies."
+        programme.report_method = "Figures come from the tracker and the 2016-2019 records."
+        db.session.commit()
+        made = selection_report("TST", 2019)
+        html = exports.to_html_document(made)
+        book = load_workbook(io.BytesIO(exports.to_xlsx(made)))
+    assert "The facility co-finances partnerships" in html and "About these figures" in html
+    assert "Figures come from the tracker" in html
+    notes = [row[0].value for row in book["Notes"].iter_rows(min_row=2)]
+    assert notes[0] == "Figures come from the tracker and the 2016-2019 records."

@@ -44,6 +44,16 @@ class ProgrammeForm(BaseForm):
         _l("First year"), validators=[InputRequired(), NumberRange(1990, 2100)], maximum=2100
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    report_introduction = TextAreaField(
+        _l("Introduction of the yearly report"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Printed before the figures of every year's report."),
+    )
+    report_method = TextAreaField(
+        _l("Method notes of the yearly report"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Printed after the tables: sources, definitions, what is not known."),
+    )
 
 
 class CallForm(BaseForm):

@@ -25,6 +25,9 @@ class Programme(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     first_year: Mapped[int]
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # The yearly report's own words: an introduction before the figures, notes on the method.
+    report_introduction: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    report_method: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     calls: Mapped[list[Call]] = relationship(

@@ -83,7 +83,14 @@ def active_sectors() -> list[Sector]:
 
 
 def save_programme(
-    programme: Programme | None, *, code: str, name: str, first_year: int, description: str = ""
+    programme: Programme | None,
+    *,
+    code: str,
+    name: str,
+    first_year: int,
+    description: str = "",
+    report_introduction: str = "",
+    report_method: str = "",
 ) -> Programme:
     code = (code or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{0,19}", code):
@@ -100,6 +107,8 @@ def save_programme(
     programme.name = name.strip()
     programme.first_year = first_year
     programme.description = description or ""
+    programme.report_introduction = (report_introduction or "").strip()
+    programme.report_method = (report_method or "").strip()
     return programme
 
 

@@ -59,6 +59,8 @@ def edit_programme(programme_id: int | None = None):
                 name=form.name.data,
                 first_year=form.first_year.data,
                 description=form.description.data,
+                report_introduction=form.report_introduction.data,
+                report_method=form.report_method.data,
             )
         except ops.ConfigurationError as error:
             db.session.rollback()

@@ -41,6 +41,14 @@ PROJECT_COLUMNS = [
 ]
 
 
+STAGE_TITLES = {
+    "submitted": "Submitted",
+    "eligible": "Eligible",
+    "preselected": "Pre-selected",
+    "selected": "Selected",
+}
+
+
 def filename(report: SelectionReport, fmt: str) -> str:
     return f"selections-{report.programme_code}-{report.year}.{FORMATS[fmt][1]}"
 
@@ -73,10 +81,9 @@ def chart_set(report: SelectionReport) -> dict:
         ),
         "funnel": charts.horizontal_bars(
             [
-                ("Submitted", report.funnel.submitted),
-                ("Eligible", report.funnel.eligible),
-                ("Pre-selected", report.funnel.preselected),
-                ("Selected", report.funnel.selected),
+                (STAGE_TITLES[stage], n)
+                for stage, n in report.funnel.stages()
+                if n is not None  # a stage the records do not tell is left out, not drawn as 0
             ],
             f"Funnel of the {report.year} calls",
             "chart-funnel",
@@ -101,7 +108,8 @@ def report_notes(report: SelectionReport) -> list[str]:
     """What the figures mean, for the workbook's notes sheet (and anyone reading it later)."""
     from flask_babel import gettext
 
-    notes = [
+    notes = [report.method] if report.method else []  # the programme's own notes first
+    notes += [
         gettext(
             "A project counts in the year it was first selected, by the date of that decision "
             "in Luxembourg time; projects withdrawn or cancelled after their selection still "
@@ -198,17 +206,15 @@ def to_xlsx(report: SelectionReport) -> bytes:
         list(report.by_lead_country.items()),
     )
     funnel_rows = [
-        ("Submitted", report.funnel.submitted),
-        ("Eligible", report.funnel.eligible),
-        ("Pre-selected", report.funnel.preselected),
-        ("Selected", report.funnel.selected),
+        (STAGE_TITLES[stage], n if n is not None else "not known")
+        for stage, n in report.funnel.stages()
     ]
     funnel_sheet = add_sheet(
         book,
         "Funnel",
         [
             Column("stage", "Stage", lambda r: r[0]),
-            Column("n", "Proposals", lambda r: r[1], "int"),
+            Column("n", "Proposals", lambda r: r[1], "mixed"),
         ],
         funnel_rows,
     )

@@ -63,6 +63,17 @@ class Funnel:
     selected: int
     imported: bool = False  # imported history records outcomes only, not the stages in between
 
+    def stages(self) -> list[tuple[str, int | None]]:
+        """The funnel's stages with their counts; ``None`` where the records cannot tell (an
+        imported call knows who was submitted and who was selected, not who was eligible)."""
+        unknown = self.imported
+        return [
+            ("submitted", self.submitted),
+            ("eligible", None if unknown else self.eligible),
+            ("preselected", None if unknown else self.preselected),
+            ("selected", self.selected),
+        ]
+
 
 @dataclass
 class Disbursements:
@@ -88,6 +99,8 @@ class SelectionReport:
     by_partner_country: dict[str, int] = field(default_factory=dict)
     by_lead_country: dict[str, int] = field(default_factory=dict)
     disbursements: Disbursements = field(default_factory=Disbursements)
+    introduction: str = ""  # the programme's own words, set by an administrator
+    method: str = ""
 
     @property
     def paid_to_selected(self) -> Decimal:
@@ -175,6 +188,8 @@ class SelectionReport:
                 "eligible": self.funnel.eligible,
                 "preselected": self.funnel.preselected,
                 "selected": self.funnel.selected,
+                # False for imported calls: eligible and pre-selected are then not known.
+                "stages_known": not self.funnel.imported,
             },
             "per_year": [{"year": y, "selected": n, "total": t} for y, n, t in self.per_year],
             "disbursed_in_year_eur": money(self.disbursements.total_eur),
@@ -266,6 +281,8 @@ def selection_report(code: str, year: int) -> SelectionReport:
         selected_since_start=since_start,
         per_year=per_year,
         funnel=_funnel(programme, year),
+        introduction=programme.report_introduction or "",
+        method=programme.report_method or "",
     )
     report.by_sector = dict(Counter(p.sector_key or "unknown" for p in projects).most_common())
     report.sector_labels = {
