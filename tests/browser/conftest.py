@@ -160,3 +160,14 @@ def link_in(message, fragment: str) -> str:
     match = re.search(r"http://\S+" + re.escape(fragment) + r"\S+", text_of(message))
     assert match, text_of(message)
     return match.group(0)
+
+
+def pick(scope, label: str, text: str) -> None:
+    """Choose in a country picker as a person does: type part of the name, press Enter."""
+    box = scope.get_by_role("combobox", name=label, exact=True)
+    box.focus()
+    box.press_sequentially(text, delay=20)
+    # The filtered list is drawn after the typing settles: wait until its highlighted option is
+    # the one typed, then choose it.
+    scope.locator(".ts-dropdown .option.active", has_text=text).first.wait_for()
+    box.press("Enter")

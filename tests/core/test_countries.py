@@ -32,3 +32,12 @@ def test_accents_do_not_send_a_country_to_the_end_of_the_list(app):
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         names = [name for _code, name in countries.country_choices()]
     assert names.index("Danemark") < names.index("Égypte") < names.index("Espagne")
+
+
+def test_the_error_summary_names_the_message_of_a_nested_field():
+    from tracker.core.templating import first_error
+
+    assert first_error([{"country": ["Choose the partner's country."]}, {}]) == (
+        "Choose the partner's country."
+    )
+    assert first_error(["Required."]) == "Required." and first_error([]) == ""

@@ -76,7 +76,9 @@ class RegisterForm(AccountForm):
         ),
         render_kw={"autocomplete": "organization"},
     )
-    country = SelectField(_l("Country of registration"), validators=[Optional()])
+    country = SelectField(
+        _l("Country of registration"), validators=[Optional()], render_kw={"data-picker": ""}
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,6 +22,20 @@ def localtime(value: datetime | None, fmt: str = "d MMM y, HH:mm") -> str:
     return format_datetime(value, fmt)
 
 
+def first_error(errors) -> str:
+    """The first message among a field's errors, however nested (a list of partners gives a
+    list of dicts of lists)."""
+    if isinstance(errors, dict):
+        errors = list(errors.values())
+    if isinstance(errors, (list, tuple)):
+        for error in errors:
+            found = first_error(error)
+            if found:
+                return found
+        return ""
+    return str(errors) if errors else ""
+
+
 def localdate(value: date | datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -120,6 +134,7 @@ def register(app: Flask) -> None:
         number=number,
         percent=percent,
         country=country_name,
+        first_error=first_error,
         state_label=state_label,
         state_badge=state_badge,
         countdown=countdown,

@@ -90,6 +90,7 @@ class CallForm(BaseForm):
         _l("Eligible partner countries"),
         validators=[Optional()],
         description=_l("None chosen means the OECD-DAC list of ODA recipients."),
+        render_kw={"data-picker": ""},
     )
     cofinancing_rate = PercentField(
         _l("Co-financing rate (%)"),

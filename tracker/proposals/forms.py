@@ -80,6 +80,7 @@ class LeadForm(SectionForm):
         _l("Country of registration"),
         validators=[Optional()],
         description=_l("The lead applicant must be registered in the EU."),
+        render_kw={"data-picker": ""},
     )
     lead_registration_number = StringField(
         _l("Registration number"),
@@ -130,7 +131,7 @@ class PartnerEntry(SubForm):
     # No Optional() here: it would stop the checks that tie a row's fields together.
     name = StringField(_l("Name"), validators=[Length(max=200)])
     # Empty rows are allowed, so the choice checks are done by the validators below.
-    country = SelectField(_l("Country"), validate_choice=False)
+    country = SelectField(_l("Country"), validate_choice=False, render_kw={"data-picker": ""})
     kind = SelectField(
         _l("Type"),
         choices=options([("", _l("Choose…")), *PartnerKind.choices()]),
@@ -213,8 +214,8 @@ class ProjectForm(SectionForm):
     target_countries = SelectMultipleField(
         _l("Target countries"),
         validators=[Optional()],
-        description=_l("Hold Ctrl (Cmd on a Mac) to choose several."),
-        render_kw={"size": 8},
+        description=_l("Type to find a country; choose as many as apply."),
+        render_kw={"size": 8, "data-picker": ""},
     )
     sdgs = MultiCheckboxField(
         _l("Sustainable Development Goals served"),

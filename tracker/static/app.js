@@ -120,3 +120,24 @@ function markScrollableRegions() {
 }
 window.addEventListener("DOMContentLoaded", markScrollableRegions);
 window.addEventListener("resize", markScrollableRegions);
+// Long country lists become searchable pickers (Tom Select, served from the app): type to
+// filter, arrows and Enter to choose, Backspace to remove; the chosen countries stay listed in
+// the field.
+window.addEventListener("DOMContentLoaded", function () {
+  if (typeof TomSelect === "undefined") { return; }
+  document.querySelectorAll("select[data-picker]").forEach(function (select) {
+    const multiple = select.multiple;
+    const picker = new TomSelect(select, {
+      plugins: multiple ? ["remove_button"] : [],
+      maxOptions: null,
+      allowEmptyOption: true,
+      hidePlaceholder: multiple,
+      placeholder: select.getAttribute("data-placeholder") || "",
+    });
+    // Tom Select names its input after the field's label; the field's help text and errors
+    // describe it too.
+    const input = picker.control_input;
+    const described = select.getAttribute("aria-describedby");
+    if (described && input) { input.setAttribute("aria-describedby", described); }
+  });
+});
