@@ -568,3 +568,33 @@ def test_the_committee_reaches_its_rankings_from_the_navigation(app, people):
         assert shown in ranking
     assert re.search(r"\d+ scores, from \d+\.\d\d to \d+\.\d\d", ranking)
     assert signed_in(app, "anna@company.lu").get("/review/selection").status_code == 403
+
+
+def test_a_submitted_version_and_the_reading_pack_as_pdf(app, people):
+    from pypdf import PdfReader
+
+    ids = make(app, "selection", 2, title="Call of the reading pack")
+    with app.app_context():
+        proposals = [db.session.get(Proposal, i) for i in ids]
+        references = [p.reference for p in proposals]
+        call_id = proposals[0].call_id
+        from tracker.proposals.operations import submissions_of
+
+        number = submissions_of(proposals[0])[-1].number
+    owner = signed_in(app, "anna@company.lu")
+    pdf = owner.get(f"/proposals/{ids[0]}/submissions/{number}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert references[0] in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    other = signed_in(app, "eve@other.lu")
+    assert other.get(f"/proposals/{ids[0]}/submissions/{number}.pdf").status_code == 404
+    committee = signed_in(app, "committee@agency.lu")
+    pack = committee.get(f"/review/calls/{call_id}/selection.pdf")
+    assert pack.status_code == 200
+    reader = PdfReader(io.BytesIO(pack.data))
+    content = " ".join(page.extract_text() for page in reader.pages)
+    assert all(reference in content for reference in references)
+    assert "Mean score" in content and len(reader.pages) >= 2  # one proposal per page at least
+    assert (
+        signed_in(app, "anna@company.lu").get(f"/review/calls/{call_id}/selection.pdf").status_code
+        == 403
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -708,6 +709,28 @@ def submission(proposal_id: int, number: int):
         submission=kept,
         content=ops.flatten_content(kept.content),
         back=url_for("proposals.receipt", proposal_id=proposal.id),
+        pdf_url=url_for("proposals.submission_pdf", proposal_id=proposal.id, number=number),
+    )
+
+
+@bp.get("/proposals/<int:proposal_id>/submissions/<int:number>.pdf")
+@applicant_required
+def submission_pdf(proposal_id: int, number: int):
+    """The submitted version as a PDF, to keep or print."""
+    from tracker.proposals.documents import submission_pdf as render_pdf
+
+    proposal = load_own_proposal(proposal_id)
+    kept = next((s for s in ops.submissions_of(proposal) if s.number == number), None)
+    if kept is None:
+        abort(404)
+    return _pdf_response(render_pdf(proposal, kept), f"{proposal.reference}-{number}.pdf")
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -382,7 +382,22 @@ def submission(proposal_id: int, number: int):
         earlier=earlier,
         changes=proposal_ops.content_changes(earlier.content, current.content) if earlier else None,
         back=url_for("review.proposal", proposal_id=proposal.id),
+        pdf_url=url_for("review.submission_pdf", proposal_id=proposal.id, number=number),
     )
+
+
+@bp.get("/proposals/<int:proposal_id>/submissions/<int:number>.pdf")
+@roles_required(*STAFF)
+def submission_pdf(proposal_id: int, number: int):
+    from tracker.proposals import operations as proposal_ops
+    from tracker.proposals.documents import submission_pdf as render_pdf
+    from tracker.proposals.views import _pdf_response
+
+    proposal = load_for_staff(proposal_id)
+    kept = next((s for s in proposal_ops.submissions_of(proposal) if s.number == number), None)
+    if kept is None:
+        abort(404)
+    return _pdf_response(render_pdf(proposal, kept), f"{proposal.reference}-{number}.pdf")
 
 
 # --- screening -------------------------------------------------------------------------------
@@ -665,6 +680,22 @@ def selections():
 @roles_required(Role.committee, Role.reviewer)
 def selection(call_id: int):
     return _render_selection(_call_in_scope(call_id))
+
+
+@bp.get("/calls/<int:call_id>/selection.pdf")
+@roles_required(Role.committee, Role.reviewer)
+def reading_pack(call_id: int):
+    """The committee's reading pack: every ranked proposal of the call with its scores."""
+    from tracker.proposals.documents import reading_pack_pdf
+    from tracker.proposals.views import _pdf_response
+
+    call = _call_in_scope(call_id)
+    ranking = ops.selection_ranking(call, _chosen_batch(call))
+
+    def scores_of(proposal):
+        return ops.scores(proposal) if ops.may_see_scores(proposal, current_user) else []
+
+    return _pdf_response(reading_pack_pdf(call, ranking, scores_of), f"reading-pack-{call.id}.pdf")
 
 
 def _call_in_scope(call_id: int) -> Call:
