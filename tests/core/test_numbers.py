@@ -144,3 +144,19 @@ def test_dates_are_read_day_first(typed, day):
 def test_dates_that_cannot_be_read_without_guessing_are_refused(typed):
     with pytest.raises(NumberInputError):
         parse_date(typed)
+
+
+@pytest.mark.parametrize(
+    "language", ["en_GB", "fr", "de", "fr_LU", "de_LU", "de_CH", "hi_IN", "ar"]
+)
+def test_amounts_are_written_exactly_as_babel_writes_them(language):
+    from babel import Locale
+    from babel.numbers import format_currency
+
+    from tracker.core.numbers import format_money
+
+    locale = Locale.parse(language)
+    for text in ["0", "-0.00", "0.5", "12.34", "999.99", "1000", "1234567.5", "-1234567.5",
+                 "9999999999.99", "-0.01", "0.005", "2.675", "-0.004"]:  # fmt: skip
+        amount = Decimal(text)
+        assert format_money(amount, locale) == format_currency(amount, "EUR", locale=locale)

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, get_decimal_symbol, get_group_symbol
@@ -150,10 +151,59 @@ def format_plain(value: Decimal | int | None, places: int = 2, locale: Locale | 
 
 
 def format_money(value: Decimal | None, locale: Locale | None = None) -> str:
-    """Euros as the locale writes them (``€150,000.50``, ``150 000,50 €``)."""
+    """Euros as the locale writes them (``€150,000.50``, ``150 000,50 €``).
+
+    A page shows dozens of amounts: for a locale whose pattern is the usual kind (groups of
+    three, two decimals) the text is put together from the pattern's parts, read once per
+    locale, and is the same as Babel's (a test compares them); other patterns go to Babel.
+    """
     if value is None:
         return "-"
-    return format_currency(Decimal(value), "EUR", locale=locale or current_locale())
+    locale = locale or current_locale()
+    shape = _money_shape(str(locale))
+    if shape is None:
+        return format_currency(Decimal(value), "EUR", locale=locale)
+    return _from_shape(Decimal(value), shape)
+
+
+@lru_cache(maxsize=32)
+def _money_shape(locale_name: str):
+    """(positive prefix and suffix, negative ones, group and decimal symbols) of the locale's
+    currency pattern for euros, or None when the pattern is not the usual kind."""
+    locale = Locale.parse(locale_name)
+    pattern = locale.currency_formats["standard"]
+    usual = (
+        pattern.grouping == (3, 3)
+        and pattern.frac_prec == (2, 2)
+        and pattern.int_prec[0] == 1
+        and not pattern.exp_prec
+        and pattern.scale == 0  # no per-cent or per-mille
+    )
+    if not usual:
+        return None
+    symbol = locale.currency_symbols.get("EUR", "EUR")
+
+    def parts(index: int) -> tuple[str, str]:
+        return (
+            pattern.prefix[index].replace("¤", symbol),
+            pattern.suffix[index].replace("¤", symbol),
+        )
+
+    shape = parts(0), parts(1), get_group_symbol(locale), get_decimal_symbol(locale)
+    # Some locales group in their own way (minimum grouping digits): the shape is used only if
+    # it writes these amounts exactly as Babel does.
+    for probe in ("0", "-0.01", "12.34", "1234.5", "1234567.5", "-1234567.5", "9999999999.99"):
+        amount = Decimal(probe)
+        if _from_shape(amount, shape) != format_currency(amount, "EUR", locale=locale):
+            return None
+    return shape
+
+
+def _from_shape(number: Decimal, shape) -> str:
+    positive, negative, group, decimal = shape
+    digits = f"{abs(number):,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
+    prefix, suffix = negative if number.is_signed() else positive
+    return prefix + digits + suffix
 
 
 def format_percent(value: Decimal | None, locale: Locale | None = None) -> str:

@@ -234,7 +234,16 @@ def programme_by_code(code: str) -> Programme:
 
 
 def selection_dates(programme: Programme) -> dict[int, date]:
-    """Each selected proposal of the programme and the Luxembourg date it was first selected."""
+    """Each selected proposal of the programme and the Luxembourg date it was first selected
+    (read once per page: the report and its list of years both need them)."""
+    from tracker.core.web import read_once
+
+    return dict(
+        read_once(("selection_dates", programme.id), lambda: _selection_dates(programme).items())
+    )
+
+
+def _selection_dates(programme: Programme) -> dict[int, date]:
     first = (
         sa.select(StatusChange.proposal_id, sa.func.min(StatusChange.created_at).label("at"))
         .join(Proposal, Proposal.id == StatusChange.proposal_id)
