@@ -182,6 +182,8 @@ class Bench:
         found.append(
             ("proposal page", f"/review/proposals/{proposal_id}", {"proposal": proposal_id})
         )
+        # The landing page of staff; its ceiling is the queue page's one query.
+        found.append(("my work", "/review/my-work", {}))
         return found
 
     def measure_page(self, path: str) -> tuple[float, int]:

@@ -176,6 +176,8 @@ class Proposal(db.Model):
         sa.Index("ix_proposals_submitted_id", "submitted_at", "id", "status"),
         sa.Index("ix_proposals_updated_id", "updated_at", "id", "status"),
         sa.Index("ix_proposals_status_id", "status", "id"),
+        # My work: the proposals of a status, the longest unchanged first.
+        sa.Index("ix_proposals_status_updated", "status", "updated_at", "id"),
         sa.CheckConstraint(
             "reference IS NOT NULL OR status IN ('draft', 'withdrawn')", name="reference"
         ),
