@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from tests import factories as f
@@ -14,15 +13,6 @@ from tests.web import text
 from tracker.core.time import utcnow
 from tracker.extensions import db
 from tracker.proposals.models import Proposal
-
-
-@pytest.fixture
-def people(app):
-    with app.app_context():
-        team = f.team()
-        team["owner"] = f.applicant()
-        db.session.commit()
-        return {name: user.email for name, user in team.items()}
 
 
 def _section(page: str, key: str) -> str:

@@ -33,15 +33,6 @@ def count_queries(app):
         sa.event.remove(engine, "before_cursor_execute", before)
 
 
-@pytest.fixture
-def people(app):
-    with app.app_context():
-        team = f.team()
-        team["owner"] = f.applicant()
-        db.session.commit()
-        return {name: user.email for name, user in team.items()}
-
-
 def make(app, state, n=1, **call_settings):
     with app.app_context():
         from tracker.auth.models import User

@@ -21,7 +21,7 @@ LINE_END = "\n"  # what COPY writes; the Python-written exports of the queue use
 CHUNK = 64 * 1024
 
 
-def text_cell(expression, dialect: str):
+def text_cell(expression):
     """Text as a cell: a leading apostrophe before what a spreadsheet would run as a formula."""
     # An empty text becomes NULL: COPY writes NULL as the empty cell and "" for an empty text.
     value = sa.func.nullif(expression, "")

@@ -181,9 +181,12 @@ def _reports_to_review(visible) -> Pile:
 
     from tracker.projects.models import ProjectReport, ReportStatus
 
-    waiting = sa.select(ProjectReport).join(Proposal, Proposal.id == ProjectReport.proposal_id)
-    waiting = waiting.where(ProjectReport.status == ReportStatus.submitted, visible)
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(waiting.subquery()))
+    waiting = sa.and_(ProjectReport.status == ReportStatus.submitted, visible)
+    count = db.session.scalar(
+        sa.select(sa.func.count(ProjectReport.id))
+        .join(Proposal, Proposal.id == ProjectReport.proposal_id)
+        .where(waiting)
+    )
     items = db.session.execute(
         sa.select(
             ProjectReport.id.label("report_id"),
@@ -195,7 +198,7 @@ def _reports_to_review(visible) -> Pile:
             Proposal.lead_name,
         )
         .join(Proposal, Proposal.id == ProjectReport.proposal_id)
-        .where(ProjectReport.status == ReportStatus.submitted, visible)
+        .where(waiting)
         .order_by(ProjectReport.updated_at, ProjectReport.id)
         .limit(SHOWN)
     ).all()
