@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -176,6 +177,45 @@ def test_partner_rows_are_checked_and_kept_whole(app, client, setup):
         assert proposal.partner_country == "SN"
 
 
+def test_local_partners_are_chosen_among_the_calls_partner_countries(app, client, setup):
+    with app.app_context():
+        db.session.get(f.Call, setup["call_id"]).partner_countries = ["SN", "VN"]
+        db.session.commit()
+    web = Web(client)
+    web.login("anna@company.lu")
+    url = start_draft(web, setup["call_id"])
+    proposal_id = int(url.rsplit("/", 1)[1])
+    page = text(web.get(f"{url}/sections/partners"))
+    picker = page[page.index('id="partners-0-country"') :]
+    picker = picker[: picker.index("</select>")]
+    eligible = picker.index('<optgroup label="Eligible partner countries">')
+    others = picker.index('<optgroup label="Other countries">')
+    assert eligible < picker.index('value="SN"') < picker.index('value="VN"') < others
+    assert others < picker.index('value="FR"')
+    refused = web.post(
+        f"{url}/sections/partners",
+        {
+            "version": load(app, proposal_id)["version"],
+            "partners-0-name": "Nairobi Solar Ltd",
+            "partners-0-country": "KE",
+            "partners-0-kind": "company",
+            "partners-0-is_local": "local",
+        },
+    )
+    assert refused.status_code == 422
+    assert errors_in(refused) == [
+        "Kenya is not one of this call's eligible partner countries; a local partner must be "
+        "based in one of them."
+    ]
+    assert 'value="Nairobi Solar Ltd"' in text(refused)  # what was typed stays on the page
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).partners == []
+    project = text(web.get(f"{url}/sections/project"))
+    targets = project[project.index('id="target_countries"') :]
+    targets = targets[: targets.index("</select>")]
+    assert targets.index('value="SN"') < targets.index('<optgroup label="Other countries">')
+
+
 @pytest.mark.parametrize(
     "path", ["", "/sections/lead", "/documents", "/submit", "/receipt", "/respond"]
 )
@@ -314,6 +354,17 @@ def test_amount_over_the_ceiling_blocks_submission(app, client, setup):
     assert "Requested co-financing at most" in page
     web.post(f"{url}/submit", {"version": load(app, proposal_id)["version"]})
     assert load(app, proposal_id)["status"] == "draft"
+    # The budget page says so at the amount, and the field's description points to it.
+    budget = text(web.get(f"{url}/sections/budget"))
+    field = re.search(r'<input[^>]*id="requested_eur"[^>]*>', budget).group(0)
+    assert 'aria-describedby="requested_eur-rule"' in field
+    rule = re.search(r'id="requested_eur-rule"[^>]*>(.*?)</div>\s*</div>', budget, re.S).group(1)
+    rule = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rule)).strip())
+    assert (
+        rule
+        == "Not within the call's rules: Requested co-financing at most €200,000.00 (€250,000.00)."
+    )
+    assert 'id="total_cost_eur-rule"' not in budget  # the budget itself adds up
 
 
 def test_withdrawal_needs_a_reason(app, client, setup):
@@ -360,6 +411,14 @@ def test_two_stage_draft_asks_only_for_the_concept_note(app, client):
     assert web.get(f"{url}/sections/hrdd").status_code == 302  # opens after pre-selection
     project_page = text(web.get(f"{url}/sections/project"))
     assert 'name="problem"' not in project_page
+    # The concept note's last section leads on like the others: to the submission's review.
+    budget = text(web.get(f"{url}/sections/budget"))
+    assert "Save and continue" not in budget and "Save and review the submission" in budget
+    onward = web.post(
+        f"{url}/sections/budget",
+        {"version": load(app, proposal_id)["version"], "total_cost_eur": "100000", "continue": "1"},
+    )
+    assert onward.status_code == 302 and onward.headers["Location"].endswith(f"{url}/submit")
     with app.app_context():
         from tracker.auth.models import User
 

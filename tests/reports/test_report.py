@@ -390,3 +390,50 @@ def test_the_programme_gives_the_report_its_introduction_and_method_notes(histor
     assert "Figures come from the tracker" in html
     notes = [row[0].value for row in book["Notes"].iter_rows(min_row=2)]
     assert notes[0] == "Figures come from the tracker and the 2016-2019 records."
+
+
+@pytest.mark.parametrize(
+    ("language", "headline", "sheet", "header", "chart"),
+    [
+        (
+            "fr",
+            "En 2019, 3 projets ont été sélectionnés au titre du programme TST, ce qui porte le "
+            "total à 5 depuis 2018.",
+            "Par pays partenaire",
+            "Cofinancement accordé (EUR)",
+            "Sélections de 2019 par secteur",
+        ),
+        (
+            "de",
+            "2019 wurden im Rahmen des Programms TST 3 Projekte ausgewählt; damit sind es seit "
+            "2018 insgesamt 5.",
+            "Nach Partnerland",
+            "Bewilligte Kofinanzierung (EUR)",
+            "Auswahl 2019 nach Sektor",
+        ),
+    ],
+)
+def test_the_report_speaks_the_readers_language_in_every_format(
+    history, language, headline, sheet, header, chart
+):
+    with history.app_context():
+        f.staff("reporting")
+        db.session.commit()
+    web = Web(history.test_client())
+    web.login("reporting@agency.lu")
+    web.post("/language", {"locale": language, "next": "/"})
+    page = text(web.get("/reports/selections?programme=TST&year=2019"))
+    assert headline in page and chart in page
+    workbook = load_workbook(
+        io.BytesIO(web.get("/reports/selections.xlsx?programme=TST&year=2019").data)
+    )
+    assert sheet in workbook.sheetnames
+    projects = workbook.worksheets[1]
+    assert header in [cell.value for cell in projects[1]]
+    summary = {row[0].value: row[1].value for row in workbook.worksheets[0].iter_rows(min_row=2)}
+    assert headline in summary.values()
+    pdf = web.get("/reports/selections.pdf?programme=TST&year=2019").data
+    from pypdf import PdfReader
+
+    words = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert " ".join(headline.split()[:4]) in " ".join(words.split())

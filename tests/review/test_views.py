@@ -540,6 +540,27 @@ def test_a_note_is_never_dropped_from_the_checklist(app, people):
         assert ((item.decision.met, item.decision.note) if item.decision else None) == before
 
 
+def test_the_concept_notes_screening_does_not_ask_about_documents_it_has_none_of(app, people):
+    """A two-stage call screens the concept note: the documents come with the full proposal."""
+    documents = "The required documents are present, readable and consistent with the form"
+    [single] = make(app, "screening")
+    [concept] = make(app, "screening", two_stage=True)
+    [full] = make(app, "hrdd_review", two_stage=True)
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    assert documents in text(reviewer.get(f"/review/proposals/{single}"))
+    page = text(reviewer.get(f"/review/proposals/{concept}"))
+    assert "The de minimis aid declared leaves room" in page and documents not in page
+    with app.app_context():
+        from tracker.review import operations as review_ops
+
+        keys = {i.key for i in review_ops.screening_checklist(db.session.get(Proposal, concept))}
+        assert "documents_readable" not in keys and "de_minimis_room" in keys
+        problems = review_ops.screening_problems(db.session.get(Proposal, concept))
+        assert not any(documents in problem for problem in problems)
+        full_keys = {i.key for i in review_ops.screening_checklist(db.session.get(Proposal, full))}
+        assert "documents_readable" in full_keys
+
+
 def test_the_committee_reaches_its_rankings_from_the_navigation(app, people):
     ids = make(app, "selection", 2, title="Call before the committee")
     committee = signed_in(app, "committee@agency.lu")

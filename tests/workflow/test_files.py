@@ -271,3 +271,20 @@ def test_a_workflow_in_use_cannot_lose_a_state_its_proposals_are_in(app, runner,
             db.engine.dispose()
         definitions.load_registry()
     assert Path(edited).exists()
+
+
+def test_every_shipped_transition_has_a_past_tense_entry_in_three_languages():
+    """The timeline says what happened ("Submitted"), never the button ("Submit")."""
+    for workflow in definitions.load_registry().values():
+        if not (SHIPPED_DIR / f"{workflow.key}.yaml").exists():
+            continue
+        for transition in workflow.transitions.values():
+            entry = transition.history_label
+            assert entry is not None, (workflow.key, transition.key)
+            assert set(entry) == {"en", "fr", "de"}, (workflow.key, transition.key)
+            for language in ("en", "fr", "de"):
+                assert entry[language] != transition.label[language], (
+                    workflow.key,
+                    transition.key,
+                    language,
+                )

@@ -62,7 +62,7 @@ def csv_lines(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=line_end)
     if header:
-        writer.writerow([c.title for c in columns])
+        writer.writerow([str(c.title) for c in columns])
     for row in rows:
         writer.writerow([plain(c.get(row)) for c in columns])
         if buffer.tell() > 64 * 1024:
@@ -154,15 +154,15 @@ def add_sheet(
 ) -> Sheet:
     """A sheet with a bold header that stays in view and filters, typed cells, sensible widths
     and print settings (landscape, one page wide, the header on every page)."""
-    name = title[:31]
+    name = str(title)[:31]
     sheet = workbook.book.add_worksheet(name)
     for index, column in enumerate(columns):
-        width = (widths or {}).get(column.key, max(12, min(len(column.title) + 4, 40)))
+        width = (widths or {}).get(column.key, max(12, min(len(str(column.title)) + 4, 40)))
         number_format = FORMATS.get(column.kind)
         cell_format = workbook.format(num_format=number_format) if number_format else None
         sheet.set_column(index, index, width, cell_format)
     sheet.freeze_panes(1, 0)
-    sheet.write_row(0, 0, [c.title for c in columns], workbook.format(bold=True))
+    sheet.write_row(0, 0, [str(c.title) for c in columns], workbook.format(bold=True))
     kinds = [c.kind for c in columns]
     getters = [c.get for c in columns]
     dated = workbook.format(num_format=DATE_FORMAT)

@@ -85,6 +85,7 @@ class CallForm(BaseForm):
         coerce=int,
         validators=[Optional()],
         description=_l("None chosen means every sector."),
+        render_kw={"data-picker": ""},
     )
     partner_countries = SelectMultipleField(
         _l("Eligible partner countries"),

@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     FieldList,
     FormField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from tracker.core.countries import EU_MEMBER_STATES, country_choices, country_names
+from tracker.core.countries import EU_MEMBER_STATES, country_choices, country_name, country_names
 from tracker.core.forms import (
     BaseForm,
     Length,
@@ -153,6 +154,9 @@ class PartnerEntry(SubForm):
         super().__init__(*args, **kwargs)
         self.country.choices = options([("", _l("Choose…")), *country_choices()])
 
+    # The call's eligible partner countries, set by PartnersForm (empty: any country).
+    eligible: frozenset = frozenset()
+
     def validate_country(self, field):
         if field.data and not is_known_country(field.data):
             raise ValidationError(_l("Not a valid choice."))
@@ -160,6 +164,19 @@ class PartnerEntry(SubForm):
             raise ValidationError(_l("Choose the partner's country."))
         if field.data and self.is_local.data == "eu" and field.data not in EU_MEMBER_STATES:
             raise ValidationError(_l("An associated EU partner is based in an EU member state."))
+        if (
+            field.data
+            and self.is_local.data != "eu"
+            and self.eligible
+            and field.data not in self.eligible
+        ):
+            raise ValidationError(
+                _l(
+                    "%(country)s is not one of this call's eligible partner countries; a local "
+                    "partner must be based in one of them.",
+                    country=country_name(field.data),
+                )
+            )
 
     def validate_kind(self, field):
         if field.data and field.data not in {k.value for k in PartnerKind}:
@@ -179,6 +196,18 @@ class PartnerEntry(SubForm):
 class PartnersForm(SectionForm):
     partners = FieldList(FormField(PartnerEntry), min_entries=4, max_entries=4)
 
+    def __init__(self, *args, eligible=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        eligible = frozenset(eligible)
+        if not eligible:
+            return
+        # The call's partner countries first, as local partners need one; the rest of the
+        # world after them for associated partners.
+        choices = [SelectChoice("", _l("Choose…")), *grouped_countries(eligible)]
+        for entry in self.partners:
+            entry.form.eligible = eligible
+            entry.form.country.choices = choices
+
     def cleaned(self) -> list[dict]:
         rows = []
         for entry in self.partners:
@@ -197,6 +226,20 @@ class PartnersForm(SectionForm):
         return rows
 
 
+def grouped_countries(eligible) -> list[SelectChoice]:
+    """Every country, the call's eligible partner countries in a first group when it names
+    them (a picker shows the two groups under their headings)."""
+    if not eligible:
+        return options(country_choices())
+    first, rest = [], []
+    for code, name in country_choices():
+        if code in eligible:
+            first.append(SelectChoice(code, name, optgroup=_l("Eligible partner countries")))
+        else:
+            rest.append(SelectChoice(code, name, optgroup=_l("Other countries")))
+    return first + rest
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -210,7 +253,7 @@ class ProjectForm(SectionForm):
         choices=options([("", _l("Choose…")), *ProjectType.choices()]),
         validators=[Optional()],
     )
-    sector_id = SelectField(_l("Sector"), validators=[Optional()])
+    sector_id = SelectField(_l("Sector"), validators=[Optional()], render_kw={"data-picker": ""})
     target_countries = SelectMultipleField(
         _l("Target countries"),
         validators=[Optional()],
@@ -240,12 +283,12 @@ class ProjectForm(SectionForm):
         _l("Duration in months"), validators=[Optional(), NumberRange(1, 60)], maximum=60
     )
 
-    def __init__(self, *args, sectors=(), **kwargs):
+    def __init__(self, *args, sectors=(), eligible=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.sector_id.choices = options(
             [("", _l("Choose…"))] + [(str(s.id), s.label) for s in sectors]
         )
-        self.target_countries.choices = options(country_choices())
+        self.target_countries.choices = grouped_countries(eligible)
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         super().process(formdata, obj, data, extra_filters, **kwargs)

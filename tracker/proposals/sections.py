@@ -203,11 +203,12 @@ def problems_for(proposal, key: str, stage: str, today: date) -> list[Problem]:
     return core + question_problems(proposal, questions, answers_of(proposal))
 
 
-def _core_problems(proposal, key: str, stage: str, today: date) -> list[Problem]:
+def rule_problems(proposal, key: str, today: date) -> list[Problem]:
+    """The call's rules that the section's values break, each with the field it is about (the
+    form shows them at that field as well as in the section's list)."""
     call = proposal.call
     if key == "lead":
-        problems = _missing(proposal, tuple(LEAD_LABELS), LEAD_LABELS)
-        return problems + _failed(
+        return _failed(
             eligibility.company_checks(proposal, call, today),
             {
                 "lead_country": "lead_country",
@@ -216,6 +217,23 @@ def _core_problems(proposal, key: str, stage: str, today: date) -> list[Problem]
                 "turnover": "lead_turnover_1",
             },
         )
+    if key == "budget":
+        return _failed(
+            eligibility.amount_checks(proposal, call),
+            {
+                "rate": "requested_eur",
+                "ceiling": "requested_eur",
+                "budget_balance": "total_cost_eur",
+            },
+        )
+    return []
+
+
+def _core_problems(proposal, key: str, stage: str, today: date) -> list[Problem]:
+    call = proposal.call
+    if key == "lead":
+        problems = _missing(proposal, tuple(LEAD_LABELS), LEAD_LABELS)
+        return problems + rule_problems(proposal, key, today)
     if key == "partners":
         if not proposal.partners:
             return [("", str(_l("Add at least one local partner.")))]
@@ -240,14 +258,7 @@ def _core_problems(proposal, key: str, stage: str, today: date) -> list[Problem]
         problems = _missing(
             proposal, ("total_cost_eur", "requested_eur", "own_contribution_eur"), BUDGET_LABELS
         )
-        return problems + _failed(
-            eligibility.amount_checks(proposal, call),
-            {
-                "rate": "requested_eur",
-                "ceiling": "requested_eur",
-                "budget_balance": "total_cost_eur",
-            },
-        )
+        return problems + rule_problems(proposal, key, today)
     if key == "hrdd":
         problems = []
         for step, (title, _hint) in HRDD_STEPS.items():

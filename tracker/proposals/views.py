@@ -171,7 +171,9 @@ def _form_kwargs(section: str, proposal: Proposal) -> dict:
         from tracker.programmes.operations import active_sectors
 
         sectors = proposal.call.sectors or active_sectors()
-        return {"sectors": sectors}
+        return {"sectors": sectors, "eligible": proposal.call.partner_countries or ()}
+    if section == "partners":
+        return {"eligible": proposal.call.partner_countries or ()}
     return {}
 
 
@@ -352,6 +354,15 @@ def _apply_unsaved(section: str, form, proposal: Proposal):
     return rebuilt
 
 
+def _rules_at(proposal: Proposal, section: str, today) -> dict[str, list[str]]:
+    """The call's rules broken by the saved values, by the field they are about."""
+    at: dict[str, list[str]] = {}
+    for name, message in sections.rule_problems(proposal, section, today):
+        if name:
+            at.setdefault(name, []).append(message)
+    return at
+
+
 def _next_section(proposal: Proposal, section: str) -> str | None:
     editable = ops.editable_sections(proposal)
     keys = [s.key for s in sections.all_sections(proposal.call) if s.key in editable]
@@ -439,6 +450,9 @@ def edit_section(proposal_id: int, section: str):
             return redirect(
                 url_for("proposals.edit_section", proposal_id=proposal.id, section=following)
             )
+        if request.form.get("continue") and submit_option(proposal) is not None:
+            # The last section: the same button leads on to the submission's review.
+            return redirect(url_for("proposals.submit", proposal_id=proposal.id))
         return redirect(url_for("proposals.edit_section", proposal_id=proposal.id, section=section))
 
     restored = restored_formdata()
@@ -490,9 +504,11 @@ def _render_section(proposal: Proposal, info, form, stale=None):
         "hidden_questions": _hidden_here(questions, by_key, proposal),
         "visible": _visible_fields(info.key, proposal),
         "problems": sections.problems_for(proposal, info.key, stage, today),
+        "rules_at": _rules_at(proposal, info.key, today),
         "overview": sections.overview(proposal, stage, today),
         "editable_sections": ops.editable_sections(proposal),
         "next_section": _next_section(proposal, info.key),
+        "can_submit": submit_option(proposal) is not None,
     }
     if info.key == "declarations":
         context["clause"] = ops.current_clause()
@@ -569,6 +585,7 @@ def documents(proposal_id: int):
         overview=sections.overview(proposal, stage, local_today()),
         editable_sections=ops.editable_sections(proposal),
         next_section=_next_section(proposal, "documents"),
+        can_submit=submit_option(proposal) is not None,
     ), status
 
 

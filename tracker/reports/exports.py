@@ -6,6 +6,8 @@ import json
 from datetime import date
 
 from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from tracker.core.countries import country_name
 from tracker.core.spreadsheets import Column, add_sheet, csv_lines, new_workbook, workbook_bytes
@@ -22,30 +24,30 @@ FORMATS = {
 TEXT_FORMATS = ("html", "csv", "json")
 
 PROJECT_COLUMNS = [
-    Column("reference", "Reference", lambda p: p.reference),
-    Column("title", "Title", lambda p: p.title),
-    Column("lead", "Lead company", lambda p: p.lead_company),
-    Column("lead_country", "Lead country", lambda p: p.lead_country),
-    Column("partner", "Local partner", lambda p: p.partner),
-    Column("partner_country", "Partner country", lambda p: p.partner_country),
-    Column("sector", "Sector", lambda p: p.sector_label),
-    Column("total", "Total cost (EUR)", lambda p: p.total_cost_eur, "money"),
-    Column("granted", "Co-financing granted (EUR)", lambda p: p.granted_eur, "money"),
-    Column("hrdd_category", "HRDD category", lambda p: p.hrdd_category),
-    Column("clause", "HRDD clause decision", lambda p: p.clause_decision),
-    Column("contract_status", "Contract status", lambda p: p.contract_status),
-    Column("contracted_on", "Contract date", lambda p: p.contracted_on, "date"),
-    Column("selected_on", "Selected on", lambda p: p.selected_on, "date"),
-    Column("paid", "Paid to date (EUR)", lambda p: p.paid_eur, "money"),
-    Column("state", "Implementation state", lambda p: p.state),
+    Column("reference", _l("Reference"), lambda p: p.reference),
+    Column("title", _l("Title"), lambda p: p.title),
+    Column("lead", _l("Lead company"), lambda p: p.lead_company),
+    Column("lead_country", _l("Lead country"), lambda p: p.lead_country),
+    Column("partner", _l("Local partner"), lambda p: p.partner),
+    Column("partner_country", _l("Partner country"), lambda p: p.partner_country),
+    Column("sector", _l("Sector"), lambda p: p.sector_label),
+    Column("total", _l("Total cost (EUR)"), lambda p: p.total_cost_eur, "money"),
+    Column("granted", _l("Co-financing granted (EUR)"), lambda p: p.granted_eur, "money"),
+    Column("hrdd_category", _l("HRDD category"), lambda p: p.hrdd_category),
+    Column("clause", _l("HRDD clause decision"), lambda p: p.clause_decision),
+    Column("contract_status", _l("Contract status"), lambda p: p.contract_status),
+    Column("contracted_on", _l("Contract date"), lambda p: p.contracted_on, "date"),
+    Column("selected_on", _l("Selected on"), lambda p: p.selected_on, "date"),
+    Column("paid", _l("Paid to date (EUR)"), lambda p: p.paid_eur, "money"),
+    Column("state", _l("Implementation state"), lambda p: p.state),
 ]
 
 
 STAGE_TITLES = {
-    "submitted": "Submitted",
-    "eligible": "Eligible",
-    "preselected": "Pre-selected",
-    "selected": "Selected",
+    "submitted": _l("Submitted"),
+    "eligible": _l("Eligible"),
+    "preselected": _l("Pre-selected"),
+    "selected": _l("Selected"),
 }
 
 
@@ -65,18 +67,18 @@ def chart_set(report: SelectionReport) -> dict:
     return {
         "per_year": charts.per_year(
             report.per_year,
-            f"Selections per year since {report.first_year}",
+            _("Selections per year since %(year)s", year=report.first_year),
             "chart-per-year",
             highlight=report.year,
         ),
         "by_sector": charts.horizontal_bars(
             [(report.sector_labels.get(k, k), n) for k, n in report.by_sector.items()],
-            f"Selections in {report.year} by sector",
+            _("Selections in %(year)s by sector", year=report.year),
             "chart-sector",
         ),
         "by_partner_country": charts.horizontal_bars(
             [(country_name(k), n) for k, n in report.by_partner_country.items()],
-            f"Selections in {report.year} by partner country",
+            _("Selections in %(year)s by partner country", year=report.year),
             "chart-partner-country",
         ),
         "funnel": charts.horizontal_bars(
@@ -85,7 +87,7 @@ def chart_set(report: SelectionReport) -> dict:
                 for stage, n in report.funnel.stages()
                 if n is not None  # a stage the records do not tell is left out, not drawn as 0
             ],
-            f"Funnel of the {report.year} calls",
+            _("Funnel of the %(year)s calls", year=report.year),
             "chart-funnel",
         ),
     }
@@ -106,33 +108,31 @@ def to_pdf(report: SelectionReport) -> bytes:
 
 def report_notes(report: SelectionReport) -> list[str]:
     """What the figures mean, for the workbook's notes sheet (and anyone reading it later)."""
-    from flask_babel import gettext
-
     notes = [report.method] if report.method else []  # the programme's own notes first
     notes += [
-        gettext(
+        _(
             "A project counts in the year it was first selected, by the date of that decision "
             "in Luxembourg time; projects withdrawn or cancelled after their selection still "
             "count and are flagged."
         ),
-        gettext(
+        _(
             "The running total counts the selections since %(year)s, the programme's first year.",
             year=report.first_year,
         ),
-        gettext(
+        _(
             "Co-financing granted is the amount decided at selection; paid to date is what has "
             "been disbursed since."
         ),
-        gettext("A project's partner country is the country of its first local partner."),
-        gettext(
+        _("A project's partner country is the country of its first local partner."),
+        _(
             "The funnel counts the proposals of the calls that closed in %(year)s.",
             year=report.year,
         ),
-        gettext("Amounts are in euros. Produced on %(day)s.", day=date.today().isoformat()),
+        _("Amounts are in euros. Produced on %(day)s.", day=date.today().isoformat()),
     ]
     if report.funnel.imported:
         notes.append(
-            gettext(
+            _(
                 "Some of these calls were imported from earlier records, which do not say how "
                 "many proposals were eligible or pre-selected."
             )
@@ -144,87 +144,90 @@ def to_xlsx(report: SelectionReport) -> bytes:
     """One sheet per table, amounts as numbers in euros, dates as dates, native charts."""
     book = new_workbook()
     summary_rows = [
-        ("Programme", f"{report.programme_name} ({report.programme_code})"),
-        ("Year", report.year),
-        ("Headline", report.headline),
-        ("Selected in the year", report.selected_in_year),
-        (f"Selected since {report.first_year}", report.selected_since_start),
-        ("Co-financing granted (EUR)", report.cofinancing_granted),
-        ("Average grant (EUR)", report.average_granted),
-        ("Total cost of the selected projects (EUR)", report.total_cost),
-        ("Co-financing as a share of the total cost (%)", report.share_of_cost),
-        (f"Disbursed in {report.year} (EUR)", report.disbursements.total_eur),
-        (f"Payments in {report.year}", report.disbursements.payments),
-        ("Paid to date to the projects selected in the year (EUR)", report.paid_to_selected),
-        ("Produced on", date.today()),
+        (_("Programme"), f"{report.programme_name} ({report.programme_code})"),
+        (_("Year"), report.year),
+        (_("Headline"), report.headline),
+        (_("Selected in the year"), report.selected_in_year),
+        (_("Selected since %(year)s", year=report.first_year), report.selected_since_start),
+        (_("Co-financing granted (EUR)"), report.cofinancing_granted),
+        (_("Average grant (EUR)"), report.average_granted),
+        (_("Total cost of the selected projects (EUR)"), report.total_cost),
+        (_("Co-financing as a share of the total cost (%)"), report.share_of_cost),
+        (_("Disbursed in %(year)s (EUR)", year=report.year), report.disbursements.total_eur),
+        (_("Payments in %(year)s", year=report.year), report.disbursements.payments),
+        (
+            _("Paid to date to the projects selected in the year (EUR)"),
+            report.paid_to_selected,
+        ),
+        (_("Produced on"), date.today()),
     ]
     add_sheet(
         book,
-        "Summary",
+        _("Summary"),
         [
-            Column("what", "Figure", lambda r: r[0]),
-            Column("value", "Value", lambda r: r[1], "mixed"),
+            Column("what", _("Figure"), lambda r: r[0]),
+            Column("value", _("Value"), lambda r: r[1], "mixed"),
         ],
         summary_rows,
         widths={"what": 45, "value": 60},
     )
     add_sheet(
         book,
-        "Projects",
+        _("Projects"),
         PROJECT_COLUMNS,
         report.projects,
         widths={"title": 45, "lead": 30, "partner": 30, "contract_status": 26},
     )
     sector_sheet = add_sheet(
         book,
-        "By sector",
+        _("By sector"),
         [
-            Column("key", "Sector key", lambda r: r[0]),
-            Column("label", "Sector", lambda r: report.sector_labels.get(r[0], r[0])),
-            Column("n", "Projects", lambda r: r[1], "int"),
+            Column("key", _("Sector key"), lambda r: r[0]),
+            Column("label", _("Sector"), lambda r: report.sector_labels.get(r[0], r[0])),
+            Column("n", _("Projects"), lambda r: r[1], "int"),
         ],
         list(report.by_sector.items()),
     )
     partner_sheet = add_sheet(
         book,
-        "By partner country",
+        _("By partner country"),
         [
-            Column("code", "Country code", lambda r: r[0]),
-            Column("name", "Country", lambda r: country_name(r[0])),
-            Column("n", "Projects", lambda r: r[1], "int"),
+            Column("code", _("Country code"), lambda r: r[0]),
+            Column("name", _("Country"), lambda r: country_name(r[0])),
+            Column("n", _("Projects"), lambda r: r[1], "int"),
         ],
         list(report.by_partner_country.items()),
     )
     add_sheet(
         book,
-        "By lead country",
+        _("By lead country"),
         [
-            Column("code", "Country code", lambda r: r[0]),
-            Column("name", "Country", lambda r: country_name(r[0])),
-            Column("n", "Projects", lambda r: r[1], "int"),
+            Column("code", _("Country code"), lambda r: r[0]),
+            Column("name", _("Country"), lambda r: country_name(r[0])),
+            Column("n", _("Projects"), lambda r: r[1], "int"),
         ],
         list(report.by_lead_country.items()),
     )
     funnel_rows = [
-        (STAGE_TITLES[stage], n if n is not None else "not known")
+        (str(STAGE_TITLES[stage]), n if n is not None else _("not known"))
         for stage, n in report.funnel.stages()
     ]
     funnel_sheet = add_sheet(
         book,
-        "Funnel",
+        _("Funnel"),
         [
-            Column("stage", "Stage", lambda r: r[0]),
-            Column("n", "Proposals", lambda r: r[1], "mixed"),
+            Column("stage", _("Stage"), lambda r: r[0]),
+            Column("n", _("Proposals"), lambda r: r[1], "mixed"),
         ],
         funnel_rows,
     )
     year_sheet = add_sheet(
         book,
-        "By year",
+        _("By year"),
         [
-            Column("year", "Year", lambda r: r[0], "int"),
-            Column("n", "Selected", lambda r: r[1], "int"),
-            Column("total", "Running total", lambda r: r[2], "int"),
+            Column("year", _("Year"), lambda r: r[0], "int"),
+            Column("n", _("Selected"), lambda r: r[1], "int"),
+            Column("total", _("Running total"), lambda r: r[2], "int"),
         ],
         report.per_year,
     )
@@ -247,12 +250,17 @@ def to_xlsx(report: SelectionReport) -> bytes:
         sheet.worksheet.insert_chart(anchor, chart)
         return chart
 
-    bars(sector_sheet, 1, 2, f"Projects by sector, {report.year}", "E2")
-    bars(partner_sheet, 1, 2, f"Projects by partner country, {report.year}", "E2")
-    bars(funnel_sheet, 0, 1, f"Funnel of the {report.year} calls", "D2")
+    bars(sector_sheet, 1, 2, _("Projects by sector, %(year)s", year=report.year), "E2")
+    bars(partner_sheet, 1, 2, _("Projects by partner country, %(year)s", year=report.year), "E2")
+    bars(funnel_sheet, 0, 1, _("Funnel of the %(year)s calls", year=report.year), "D2")
     if year_sheet.rows:
         per_year = bars(
-            year_sheet, 0, 1, f"Selections per year since {report.first_year}", "E2", "column"
+            year_sheet,
+            0,
+            1,
+            _("Selections per year since %(year)s", year=report.first_year),
+            "E2",
+            "column",
         )
         running = book.book.add_chart({"type": "line"})
         running.add_series(
@@ -265,11 +273,11 @@ def to_xlsx(report: SelectionReport) -> bytes:
         )
         per_year.combine(running)
         per_year.set_legend({"position": "bottom"})
-        per_year.set_y2_axis({"name": "Running total"})
+        per_year.set_y2_axis({"name": _("Running total")})
     add_sheet(
         book,
-        "Notes",
-        [Column("note", "How to read these figures", lambda r: r)],
+        _("Notes"),
+        [Column("note", _("How to read these figures"), lambda r: r)],
         report_notes(report),
         widths={"note": 120},
     )

@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import aliased
 
 from tracker.auth.models import Organisation
@@ -133,30 +135,59 @@ class SelectionReport:
 
     @property
     def headline(self) -> str:
-        """The sentence of the agency's annual report."""
+        """The sentence of the agency's annual report, in the reader's language."""
         name = self.programme_name
-        the = "the " if not name.lower().startswith("the ") else ""
+        named = name.lower().startswith("the ")
+        # "under the Business Partnership Facility": the article (and in French or German the
+        # whole phrase) belongs to the translation.
+        under = _("under %(name)s", name=name) if named else _("under the %(name)s", name=name)
         n, total = self.selected_in_year, self.selected_since_start
+        year, first = str(self.year), str(self.first_year)
         if self.year < self.first_year:
-            return (
-                f"The {name} started in {self.first_year}; there were no selections in {self.year}."
+            if named:
+                return _(
+                    "%(name)s started in %(first)s; there were no selections in %(year)s.",
+                    name=name,
+                    first=first,
+                    year=year,
+                )
+            return _(
+                "The %(name)s started in %(first)s; there were no selections in %(year)s.",
+                name=name,
+                first=first,
+                year=year,
             )
         if n == 0:
-            since = (
-                f"since {self.first_year}"
-                if self.year > self.first_year
-                else f"in {self.first_year}"
-            )
-            return (
-                f"In {self.year}, no project was selected under {the}{name}; the total {since} "
-                f"remains {total}."
-            )
-        projects = "1 project was" if n == 1 else f"{n} projects were"
+            if self.year > self.first_year:
+                return _(
+                    "In %(year)s, no project was selected %(under)s; the total since %(first)s "
+                    "remains %(total)s.",
+                    year=year,
+                    under=under,
+                    first=first,
+                    total=total,
+                )
+            return _("In %(year)s, no project was selected %(under)s.", year=year, under=under)
         if self.year == self.first_year:
-            return f"In {self.year}, {projects} selected under {the}{name}, the first year of the facility."
-        return (
-            f"In {self.year}, {projects} selected under {the}{name}, "
-            f"taking the total to {total} since {self.first_year}."
+            return ngettext(
+                "In %(year)s, %(num)d project was selected %(under)s, the first year of the "
+                "facility.",
+                "In %(year)s, %(num)d projects were selected %(under)s, the first year of the "
+                "facility.",
+                n,
+                year=year,
+                under=under,
+            )
+        return ngettext(
+            "In %(year)s, %(num)d project was selected %(under)s, taking the total to %(total)s "
+            "since %(first)s.",
+            "In %(year)s, %(num)d projects were selected %(under)s, taking the total to "
+            "%(total)s since %(first)s.",
+            n,
+            year=year,
+            under=under,
+            total=total,
+            first=first,
         )
 
     def as_json(self) -> dict:

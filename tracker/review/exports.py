@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from tracker.core import sqlcsv
 from tracker.core.countries import country_names, english_country_name
@@ -43,26 +45,26 @@ def _two_decimals(value) -> Decimal | None:
 
 
 COLUMNS = [
-    Column("reference", "Reference", lambda r: r.reference),
-    Column("title", "Title", lambda r: r.title),
-    Column("programme", "Programme", lambda r: r.programme),
-    Column("call", "Call", lambda r: r.call),
-    Column("status", "Status", lambda r: _label(r.status)),
-    Column("lead", "Lead applicant", lambda r: r.lead_name),
-    Column("lead_country", "Lead country", lambda r: r.lead_country),
-    Column("partner_country", "Partner country", lambda r: r.partner_country),
+    Column("reference", _l("Reference"), lambda r: r.reference),
+    Column("title", _l("Title"), lambda r: r.title),
+    Column("programme", _l("Programme"), lambda r: r.programme),
+    Column("call", _l("Call"), lambda r: r.call),
+    Column("status", _l("Status"), lambda r: _label(r.status)),
+    Column("lead", _l("Lead applicant"), lambda r: r.lead_name),
+    Column("lead_country", _l("Lead country"), lambda r: r.lead_country),
+    Column("partner_country", _l("Partner country"), lambda r: r.partner_country),
     Column(
         "partner_country_name",
-        "Partner country name",
+        _l("Partner country name"),
         lambda r: english_country_name(r.partner_country),
     ),
-    Column("sector", "Sector", lambda r: r.sector),
-    Column("total", "Total cost (EUR)", lambda r: r.total_cost_eur, "money"),
-    Column("requested", "Requested (EUR)", lambda r: r.requested_eur, "money"),
-    Column("granted", "Granted (EUR)", lambda r: r.granted_eur, "money"),
-    Column("score", "Mean score", lambda r: _two_decimals(r.mean_score), "percent"),
-    Column("submitted", "Submitted", lambda r: r.submitted_at, "datetime"),
-    Column("updated", "Last change", lambda r: r.updated_at, "datetime"),
+    Column("sector", _l("Sector"), lambda r: r.sector),
+    Column("total", _l("Total cost (EUR)"), lambda r: r.total_cost_eur, "money"),
+    Column("requested", _l("Requested (EUR)"), lambda r: r.requested_eur, "money"),
+    Column("granted", _l("Granted (EUR)"), lambda r: r.granted_eur, "money"),
+    Column("score", _l("Mean score"), lambda r: _two_decimals(r.mean_score), "percent"),
+    Column("submitted", _l("Submitted"), lambda r: r.submitted_at, "datetime"),
+    Column("updated", _l("Last change"), lambda r: r.updated_at, "datetime"),
 ]
 
 
@@ -96,7 +98,7 @@ def queue_csv(f: QueueFilter):
     columns, rows = _with_questions(f)
     if rows is not None:
         return (line.encode() for line in csv_lines(columns, rows, line_end=sqlcsv.LINE_END))
-    return sqlcsv.stream(_csv_query(f), [c.title for c in COLUMNS], db.session)
+    return sqlcsv.stream(_csv_query(f), [str(c.title) for c in COLUMNS], db.session)
 
 
 def _csv_query(f: QueueFilter) -> sa.Select:
@@ -140,5 +142,5 @@ def queue_xlsx(f: QueueFilter) -> Iterator[bytes]:
     if rows is None:
         rows = iter_export(f)
     workbook = new_workbook()
-    add_sheet(workbook, "Proposals", columns, rows, widths={"title": 50, "call": 30, "lead": 30})
+    add_sheet(workbook, _("Proposals"), columns, rows, widths={"title": 50, "call": 30, "lead": 30})
     return workbook.chunks()

@@ -102,9 +102,11 @@ def screening_checklist(proposal: Proposal, today: date | None = None) -> list[C
         ChecklistItem(c.key, c.label, False, c.ok, c.detail, decisions.get(c.key))
         for c in eligibility.all_checks(proposal, proposal.call, today)
     ]
+    concept_note_only = workflow_for(proposal).two_stage and proposal.full_submitted_at is None
     items += [
         ChecklistItem(key, str(label), True, None, "", decisions.get(key))
         for key, label in rules.MANUAL_SCREENING_ITEMS.items()
+        if not (concept_note_only and key in rules.FULL_PROPOSAL_ITEMS)
     ]
     return items
 

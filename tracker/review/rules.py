@@ -23,6 +23,9 @@ MANUAL_SCREENING_ITEMS = {
         "The company is not in difficulty and has no unpaid taxes or social contributions"
     ),
 }
+# Items about what only the full proposal brings: not asked when a two-stage call screens its
+# concept note (the documents come after pre-selection).
+FULL_PROPOSAL_ITEMS = frozenset({"documents_readable"})
 
 EXCLUSION_LIST = (
     _l("Weapons and munitions"),
