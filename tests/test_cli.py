@@ -109,6 +109,23 @@ def test_the_demo_has_a_second_facility_set_up_without_code(app, runner):
         )
         assert workflow.in_group("due_diligence", "granted")
         assert db.session.scalar(sa.select(sa.func.count(Call.id))) > 2
+        # The demo company's own concept note is half written, to try the form where it stands.
+        from datetime import date
+
+        from tracker.auth.models import User
+        from tracker.proposals import sections
+
+        anna = db.session.scalar(sa.select(User).where(User.email == "applicant@demo.lu"))
+        [draft] = db.session.scalars(
+            sa.select(Proposal).where(Proposal.organisation_id == anna.organisation_id)
+        )
+        assert draft.status == "draft" and draft.partners[0].country == "RW"
+        done = {
+            s.section.key: s.complete
+            for s in sections.overview(draft, sections.stage_of(draft), date.today())
+            if s.required
+        }
+        assert done == {"lead": True, "partners": True, "project": False, "budget": False}
     assert runner.invoke(args=["history", "verify"]).exit_code == 0
     report = runner.invoke(
         args=[

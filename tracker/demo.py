@@ -126,6 +126,7 @@ def load_demo(with_history: bool = True) -> list[tuple[str, str]]:
     if with_history:
         _load_history(programme)
         _live_proposals(open_call)
+        _demo_applicant_draft(open_call)
         from tracker.demo_sgbc import load_sgbc
 
         people = {
@@ -160,6 +161,58 @@ def _load_history(programme: Programme) -> None:
     from tracker.imports.demo_history import load_demo_history
 
     load_demo_history()
+
+
+def _demo_applicant_draft(call: Call) -> None:
+    """The demo company's own concept note, half written: the lead applicant and the partners
+    filled, the project started, the budget to do, so the form can be tried where it stands."""
+    from tracker.proposals import operations as proposal_ops
+    from tracker.proposals.models import PartnerKind
+
+    anna = db.session.scalar(sa.select(User).where(User.email == "applicant@demo.lu"))
+    if anna is None or anna.organisation is None:
+        return
+    proposal = proposal_ops.create_draft(call, anna)
+    proposal_ops.save_section(
+        proposal,
+        "lead",
+        {
+            "lead_name": DEMO_ORGANISATION,
+            "lead_country": "LU",
+            "lead_registration_number": "B245118",
+            "lead_registration_date": datetime(2014, 9, 15, tzinfo=UTC).date(),
+            "lead_employees": 22,
+            "lead_turnover_1": Decimal(2_400_000),
+            "lead_turnover_2": Decimal(2_150_000),
+            "lead_turnover_3": Decimal(1_900_000),
+            "de_minimis_1": Decimal(0),
+            "de_minimis_2": Decimal(0),
+            "de_minimis_3": Decimal(0),
+        },
+        anna,
+    )
+    proposal_ops.save_section(
+        proposal,
+        "partners",
+        {
+            "partners": [
+                {
+                    "name": "Kigali Digital Health Ltd",
+                    "country": "RW",
+                    "kind": PartnerKind.company,
+                    "is_local": True,
+                    "role_description": "Runs the clinics' network and trains their staff.",
+                },
+            ]
+        },
+        anna,
+    )
+    proposal_ops.save_section(
+        proposal,
+        "project",
+        {"title": "Offline patient records for rural clinics in Rwanda"},
+        anna,
+    )
 
 
 # Concept notes of three other companies in the open call, so the staff queue has work in it.

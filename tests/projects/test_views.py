@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from tests import factories as f
@@ -340,3 +341,50 @@ def test_documents_of_a_report_are_added_checked_removed_and_kept_once_sent(app,
     assert owner.post(f"{url}/documents/{kept_id}/remove").status_code == 302
     with app.app_context():
         assert db.session.get(ReportDocument, kept_id) is not None
+
+
+def test_my_work_lists_reports_sent_and_conditions_past_their_date(app, setup):
+    """The reviewer finds the company's report and the overdue HRDD condition on the first
+    screen; the HRDD officer finds the condition but not the report; each leaves once dealt
+    with."""
+    import re
+
+    from tracker.auth.models import User
+    from tracker.core.time import local_today
+    from tracker.projects.models import ProjectCondition
+    from tracker.proposals.models import Proposal
+
+    def section(page, key):
+        found = re.search(rf'<section[^>]*id="{key}".*?</section>', page, re.S)
+        return found.group(0) if found else ""
+
+    pid, rid = setup["proposal"], setup["report"]
+    reviewer = signed_in(app, "reviewer@agency.lu")
+    page = text(reviewer.get("/review/my-work"))
+    assert not section(page, "reports") and not section(page, "conditions")
+    with app.app_context():
+        proposal = db.session.get(Proposal, pid)
+        owner = db.session.scalar(sa.select(User).where(User.email == "anna@company.lu"))
+        f.submit_report(proposal, owner)
+        condition = db.session.get(ProjectCondition, setup["condition"])
+        condition.due_on = local_today() - timedelta(days=3)
+        db.session.commit()
+        reference, text_of_condition = proposal.reference, condition.text
+    page = text(reviewer.get("/review/my-work"))
+    reports = section(page, "reports")
+    assert f'href="/projects/{pid}/reports/{rid}">{reference}</a>' in reports
+    assert '<span class="badge text-bg-primary">1</span>' in reports
+    conditions = section(page, "conditions")
+    assert f'href="/projects/{pid}#conditions">{reference}</a>' in conditions
+    assert "Condition 1: " + text_of_condition[:40] in conditions
+    hrdd = text(signed_in(app, "hrdd@agency.lu").get("/review/my-work"))
+    assert section(hrdd, "conditions") and not section(hrdd, "reports")
+    committee = text(signed_in(app, "committee@agency.lu").get("/review/my-work"))
+    assert not section(committee, "conditions") and not section(committee, "reports")
+    with app.app_context():
+        proposal = db.session.get(Proposal, pid)
+        reviewer_user = db.session.scalar(sa.select(User).where(User.email == "reviewer@agency.lu"))
+        f.approve_report(proposal, reviewer_user)
+        db.session.commit()
+    page = text(reviewer.get("/review/my-work"))
+    assert not section(page, "reports") and section(page, "conditions")

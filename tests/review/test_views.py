@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from tests import factories as f
 from tests.web import Web, text
+from tracker.core.countries import country_name
 from tracker.extensions import db
 from tracker.proposals.models import Proposal
 
@@ -610,3 +611,78 @@ def test_a_submitted_version_and_the_reading_pack_as_pdf(app, people):
         signed_in(app, "anna@company.lu").get(f"/review/calls/{call_id}/selection.pdf").status_code
         == 403
     )
+
+
+def test_the_preselection_committee_compares_concept_notes_side_by_side(app, people):
+    ids = make(app, "preselection", 3, two_stage=True, title="Spring call")
+    [later] = make(app, "selection", 1, title="Ranked call")
+    committee = signed_in(app, "committee@agency.lu")
+    listing = text(committee.get("/review/selection"))
+    with app.app_context():
+        notes = [db.session.get(Proposal, i) for i in ids]
+        call_id = notes[0].call_id
+        references = [p.reference for p in notes]
+        companies = [p.lead_name for p in notes]
+        partner = notes[0].partners[0]
+        partner_line = f"{partner.name} ({country_name(partner.country)})"
+        ranked_call = db.session.get(Proposal, later).call_id
+    assert (
+        f'href="/review/calls/{call_id}/preselection"' in listing and "3 concept notes" in listing
+    )
+    assert f'href="/review/calls/{ranked_call}/selection"' in listing
+    page = text(committee.get(f"/review/calls/{call_id}/preselection"))
+    table = page[page.index('id="concept-notes"') : page.index("</table>")]
+    header = table[: table.index("</thead>")]
+    assert re.findall(r">([A-Z]+-\d{4}-\d+)</a>", header) == references  # one column each
+    company_row = re.search(r"<tr><th scope=\"row\">Company</th>(.*?)</tr>", table, re.S).group(1)
+    assert [c in company_row for c in companies] == [True, True, True]
+    assert partner_line in table and "Summary" in table and "Requested" in table
+    assert table.count('name="return_to" value="preselection"') == 6  # pre-select, reject
+    # Deciding from the comparison comes back to it; a rejection without reason stays, typed.
+    version = lambda pid: re.search(  # noqa: E731
+        rf'/review/proposals/{pid}/transitions/preselect".*?name="version" value="(\d+)"',
+        page,
+        re.S,
+    ).group(1)
+    done = committee.post(
+        f"/review/proposals/{ids[0]}/transitions/preselect",
+        {"version": version(ids[0]), "return_to": "preselection"},
+    )
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith(f"/review/calls/{call_id}/preselection")
+    refused = committee.post(
+        f"/review/proposals/{ids[1]}/transitions/reject_preselection",
+        {"version": version(ids[1]), "return_to": "preselection", "note": "Weak market case"},
+    )
+    assert refused.status_code == 422 and 'id="concept-notes"' in text(refused)
+    assert "Weak market case" in text(refused)
+    with app.app_context():
+        assert [db.session.get(Proposal, i).status for i in ids] == [
+            "full_proposal",
+            "preselection",
+            "preselection",
+        ]
+    after = text(committee.get(f"/review/calls/{call_id}/preselection"))
+    assert references[0] not in after and references[1] in after
+    reviewer = text(
+        signed_in(app, "reviewer@agency.lu").get(f"/review/calls/{call_id}/preselection")
+    )
+    assert references[1] in reviewer and 'value="preselection"' not in reviewer  # reads, no forms
+    assert (
+        signed_in(app, "anna@company.lu").get(f"/review/calls/{call_id}/preselection").status_code
+        == 403
+    )
+
+
+def test_the_preselection_page_runs_the_same_queries_for_few_and_many(app, people):
+    counts = {}
+    for size in (2, 8):
+        ids = make(app, "preselection", size, two_stage=True)
+        with app.app_context():
+            call_id = db.session.get(Proposal, ids[0]).call_id
+        committee = signed_in(app, "committee@agency.lu")
+        with count_queries(app) as counter:
+            response = committee.get(f"/review/calls/{call_id}/preselection")
+        assert text(response).count('scope="col" class="comparison-col"') == size
+        counts[size] = counter["n"]
+    assert counts[2] == counts[8], counts

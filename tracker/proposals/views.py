@@ -48,6 +48,7 @@ from tracker.questions.forms import with_questions
 from tracker.questions.operations import answers_of, field_name, questions_of
 from tracker.questions.operations import parse as parse_answer
 from tracker.questions.operations import visible as question_visible
+from tracker.review.operations import granted_summary
 from tracker.workflow.operations import (
     ANY_VERSION,
     StaleProposal,
@@ -122,24 +123,6 @@ def create(call_id: int):
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
 
 
-def _granted_summary(proposal: Proposal) -> dict | None:
-    """After selection: the co-financing granted and, once signed, the agreement's number, dates
-    and conditions, as the company should see them without asking."""
-    workflow = workflow_for(proposal)
-    if not workflow.in_group(proposal.status, "granted"):
-        return None
-    from tracker.review.models import Contract
-
-    contract = db.session.scalar(sa.select(Contract).where(Contract.proposal_id == proposal.id))
-    signed = contract is not None and contract.signed
-    return {
-        "granted_eur": (contract.granted_eur if signed and contract.granted_eur else None)
-        or proposal.granted_eur,
-        "contract": contract if signed else None,
-        "signed": workflow.in_group(proposal.status, "signed"),
-    }
-
-
 @bp.get("/proposals/<int:proposal_id>")
 @applicant_required
 def show(proposal_id: int):
@@ -157,7 +140,7 @@ def show(proposal_id: int):
         withdraw=withdraw_option(proposal),
         deadline=ops.deadline_for(proposal),
         waiting_for_answer=workflow_for(proposal).in_group(proposal.status, "info_requested"),
-        granted=_granted_summary(proposal),
+        granted=granted_summary(proposal),
         entries=timeline(proposal, for_applicant=True),
         withdraw_form=ReasonForm(version=proposal.version),
     )

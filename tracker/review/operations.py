@@ -677,16 +677,17 @@ def selection_ranking(call, batch=None) -> Ranking:
     return Ranking(ranked, below, threshold, envelope)
 
 
-def calls_before_committee(user: User) -> list[tuple]:
-    """The calls with proposals waiting for the committee that this person may rank, with how
-    many: ``(call, count)``, the call closing last first."""
+def calls_before_committee(user: User, group: str = "committee") -> list[tuple]:
+    """The calls with proposals waiting for the committee that this person may rank (or, with
+    ``group="preselection"``, compare at pre-selection), with how many: ``(call, count)``, the
+    call closing last first."""
     from tracker.programmes.models import Call
     from tracker.review.access import programmes_visible
     from tracker.workflow.definitions import workflows as all_workflows
 
     waiting = set()
     for workflow in all_workflows().values():
-        waiting |= workflow.group("committee")
+        waiting |= workflow.group(group)
     if not waiting:
         return []
     query = (
@@ -712,8 +713,8 @@ def calls_before_committee(user: User) -> list[tuple]:
     )
     found = []
     for call in calls:
-        group = get_workflow(call.workflow_key).group("committee")
-        total = sum(n for status, n in counts[call.id].items() if status in group)
+        states = get_workflow(call.workflow_key).group(group)
+        total = sum(n for status, n in counts[call.id].items() if status in states)
         if total:
             found.append((call, total))
     return found
@@ -725,10 +726,16 @@ def committee_options(ranking: Ranking, user: User) -> dict[int, list]:
     The full guards run again when a decision is submitted; here only what the committee member
     needs to see is worked out: their role, the state, and their own conflicts of interest.
     """
+    return decision_options(
+        [row.proposal for row in (*ranking.ranked, *ranking.below_threshold)], user
+    )
+
+
+def decision_options(proposals: list[Proposal], user: User) -> dict[int, list]:
+    """The committee's decisions offered on each of these proposals (see committee_options)."""
     from tracker.workflow.operations import Option, may_take
 
-    rows = [*ranking.ranked, *ranking.below_threshold]
-    ids = [row.proposal.id for row in rows]
+    ids = [proposal.id for proposal in proposals]
     conflicted = (
         set(
             db.session.scalars(
@@ -743,8 +750,7 @@ def committee_options(ranking: Ranking, user: User) -> dict[int, list]:
         else set()
     )
     options = {}
-    for row in rows:
-        proposal = row.proposal
+    for proposal in proposals:
         problems = (
             [_("You declared a conflict of interest on this proposal.")]
             if proposal.id in conflicted
@@ -756,6 +762,26 @@ def committee_options(ranking: Ranking, user: User) -> dict[int, list]:
             if may_take(user, proposal, transition)
         ]
     return options
+
+
+def concept_notes(call, batch=None) -> list[Proposal]:
+    """The call's concept notes before the pre-selection committee, in the order they were
+    submitted, with what the comparison shows loaded in a constant number of queries."""
+    states = get_workflow(call.workflow_key).group("preselection")
+    if not states:
+        return []
+    query = (
+        sa.select(Proposal)
+        .where(Proposal.call_id == call.id, Proposal.status.in_(states))
+        .order_by(Proposal.submitted_at, Proposal.id)
+        .options(
+            sa.orm.selectinload(Proposal.partners),
+            sa.orm.selectinload(Proposal.sector),
+        )
+    )
+    if batch is not None:
+        query = query.where(Proposal.batch_id == batch.id)
+    return list(db.session.scalars(query))
 
 
 def granted_in_call(call) -> Decimal:
@@ -778,6 +804,22 @@ def contract_for(proposal: Proposal) -> Contract | None:
         .where(Contract.proposal_id == proposal.id)
         .options(sa.orm.selectinload(Contract.instalments))
     )
+
+
+def granted_summary(proposal: Proposal) -> dict | None:
+    """After selection: the co-financing granted and, once signed, the agreement's number, dates
+    and conditions, as the company should see them without asking."""
+    workflow = workflow_for(proposal)
+    if not workflow.in_group(proposal.status, "granted"):
+        return None
+    contract = db.session.scalar(sa.select(Contract).where(Contract.proposal_id == proposal.id))
+    signed = contract is not None and contract.signed
+    return {
+        "granted_eur": (contract.granted_eur if signed and contract.granted_eur else None)
+        or proposal.granted_eur,
+        "contract": contract if signed else None,
+        "signed": workflow.in_group(proposal.status, "signed"),
+    }
 
 
 def prepare_contract(proposal: Proposal) -> Contract:

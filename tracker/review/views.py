@@ -274,7 +274,7 @@ def _assign_form(proposal: Proposal, assignments=None) -> AssignForm:
 def transition(proposal_id: int, key: str):
     proposal = load_for_staff(proposal_id)
     form = TransitionForm()
-    back_to_selection = request.form.get("return_to") == "selection"
+    back_to_selection = request.form.get("return_to") in ("selection", "preselection")
     if not form.validate_on_submit():
         return _refused_transition(proposal, key, form, back_to_selection, status=422)
     transition_ = workflow_for(proposal).transitions.get(key)
@@ -342,7 +342,7 @@ def transition(proposal_id: int, key: str):
     if back_to_selection:
         return redirect(
             url_for(
-                "review.selection",
+                f"review.{request.form['return_to']}",
                 call_id=proposal.call_id,
                 batch=request.form.get("batch", type=int),
             )
@@ -358,7 +358,12 @@ def _refused_transition(proposal, key, form, back_to_selection, *, stale=None, s
 
         return render_project(proposal, status, failed_form=form, failed_key=key)
     if back_to_selection:
-        return _render_selection(proposal.call, failed=(proposal.id, key, form), status=status)
+        render = (
+            _render_preselection
+            if request.form.get("return_to") == "preselection"
+            else _render_selection
+        )
+        return render(proposal.call, failed=(proposal.id, key, form), status=status)
     return _render_proposal(proposal, failed_transition=(key, form), stale=stale, status=status)
 
 
@@ -673,7 +678,34 @@ def _stale_rows(proposal: Proposal, error, object_type: str, form, object_id=Non
 @roles_required(Role.committee, Role.reviewer)
 def selections():
     """The calls with proposals before the committee, each leading to its ranking."""
-    return render_template("review/selections.html", calls=ops.calls_before_committee(current_user))
+    return render_template(
+        "review/selections.html",
+        calls=ops.calls_before_committee(current_user),
+        preselections=ops.calls_before_committee(current_user, "preselection"),
+    )
+
+
+@bp.get("/calls/<int:call_id>/preselection")
+@roles_required(Role.committee, Role.reviewer)
+def preselection(call_id: int):
+    """The concept notes of a call side by side, with the committee's decision under each."""
+    return _render_preselection(_call_in_scope(call_id))
+
+
+def _render_preselection(call, *, failed=None, status: int = 200):
+    batch = _chosen_batch(call)
+    notes = ops.concept_notes(call, batch)
+    return render_template(
+        "review/preselection.html",
+        call=call,
+        batch=batch,
+        notes=notes,
+        can_decide=current_user.has_role_in(call.programme_id, Role.committee, Role.admin),
+        options=ops.decision_options(notes, current_user),
+        failed_for=failed[0] if failed else None,
+        failed_key=failed[1] if failed else None,
+        failed_form=failed[2] if failed else None,
+    ), status
 
 
 @bp.get("/calls/<int:call_id>/selection")

@@ -77,6 +77,7 @@ GROUPS = {
     "evaluation_shown": "states where the evaluation panel is shown",
     "conflict_declarable": "states where scorers and committee members declare conflicts",
     "committee": "states ranked before the committee",
+    "preselection": "states where the pre-selection committee compares concept notes side by side",
     "committee_decides": "states where the committee decides (committee members see a proposal from the first)",
     "granted": "states of a proposal with a grant (selected, contracting, contracted...)",
     "contracting": "states where the agreement is prepared",
