@@ -53,8 +53,8 @@ def _violations(page, script: str) -> list[str]:
     return found
 
 
-def _crawl(page, base: str, script: str) -> tuple[dict[str, list[str]], set[str]]:
-    """Visit the pages reachable by links from the landing page; axe each kind once."""
+def _crawl(page, base: str, check) -> tuple[dict[str, list[str]], set[str]]:
+    """Visit the pages reachable by links from the landing page; check each kind once."""
     seen: set[str] = set()
     queue = [urlsplit(page.url).path]
     problems: dict[str, list[str]] = {}
@@ -66,7 +66,7 @@ def _crawl(page, base: str, script: str) -> tuple[dict[str, list[str]], set[str]
         response = page.goto(base + path)
         if response is None or response.status != 200:
             continue
-        found = _violations(page, script)
+        found = check(page)
         if found:
             problems[path] = found
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
@@ -96,10 +96,69 @@ def test_axe_finds_no_violation_on_any_page(request, app, live_server, browser, 
         page = context.new_page()
         sign_in(page, live_server, email, DEMO_PASSWORD)
         page.wait_for_load_state("load")
-        found_problems, visited = _crawl(page, live_server, script)
+        found_problems, visited = _crawl(page, live_server, lambda p: _violations(p, script))
         for path, found in found_problems.items():
             problems[f"{viewport['width']}px {path}"] = found
         # A crawl that stopped at the landing page would check nothing.
         assert len(visited) >= 5, (email, sorted(visited))
         context.close()
+    assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+# What a reader would see as broken: the page wider than the screen, a badge or a button whose
+# words run past its box or its container, a heading or a label cut off. Boxes that scroll on
+# purpose (wide tables, the pickers' lists) are left out.
+OVERFLOW = """() => {
+  const found = [];
+  const width = document.documentElement.clientWidth;
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    ' "' + el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40) + '"';
+  if (document.documentElement.scrollWidth > width + 1) {
+    // Name the innermost boxes that reach past the screen: they are what widens the page.
+    const wide = [...document.body.querySelectorAll('*')].filter((el) =>
+      !el.closest('.table-responsive, .ts-dropdown, .visually-hidden') &&
+      el.getBoundingClientRect().right > width + 1 &&
+      ![...el.children].some((child) => child.getBoundingClientRect().right > width + 1));
+    found.push('the page is ' + document.documentElement.scrollWidth + 'px wide on a ' + width +
+      'px screen, by ' + wide.slice(0, 3).map((el) => name(el) + '.' + el.className).join(', '));
+  }
+  for (const el of document.querySelectorAll('.badge, .btn, .nav-link, h1, h2, h3, label, dt, dd, .list-group-item')) {
+    if (el.closest('.table-responsive, .ts-dropdown, .visually-hidden, .dropdown-menu')) { continue; }
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) { continue; }
+    if (box.right > width + 1) { found.push(name(el) + ' ends ' + Math.round(box.right - width) + 'px past the screen'); }
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline') {
+      found.push(name(el) + ' is cut: ' + el.scrollWidth + 'px of words in ' + el.clientWidth + 'px');
+    }
+    const parent = el.parentElement && el.parentElement.getBoundingClientRect();
+    if (el.classList.contains('badge') && parent && box.right > parent.right + 1) {
+      found.push(name(el) + ' runs ' + Math.round(box.right - parent.right) + 'px out of its box');
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+@pytest.mark.parametrize("email", [email for email, _phone in ROLES])
+def test_the_layout_holds_on_a_phone_in_the_longest_languages(
+    app, live_server, browser, email, language
+):
+    """French and German say most things at greater length than English: every page the person
+    reaches, on a phone, keeps its words inside their boxes."""
+    if app.database_kind != "sqlite":
+        pytest.skip("the pages are the same on PostgreSQL: the layout is checked once, on SQLite")
+    with app.app_context():
+        load_demo()
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale=language)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")  # in the browser's language: found by the fields' names
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == language
+    problems, visited = _crawl(page, live_server, lambda p: p.evaluate(OVERFLOW))
+    context.close()
+    assert len(visited) >= 5, sorted(visited)
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
