@@ -116,6 +116,11 @@ def _init_extensions(app: Flask) -> None:
     from tracker.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    from tracker.core import generation
+
+    generation.watch(FlaskSession, lambda session: session.get_bind())
     migrate.init_app(
         app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
     )
@@ -254,6 +259,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _load_models() -> None:
     """Every model, so that the metadata (and the migrations' comparison) knows each table."""
+    import tracker.core.generation
     import tracker.identity.models
     import tracker.projects.models
     import tracker.questions.models  # noqa: F401

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import Organisation
-from tracker.core import bulk
+from tracker.core import bulk, generation
 from tracker.core.countries import is_country, oecd_dac_recipients
 from tracker.core.time import LUXEMBOURG, local_date_at
 from tracker.extensions import db
@@ -603,8 +603,10 @@ def execute(
     organisation_ids = _organisation_ids(plan.create)
     key = history_key()
     fingerprint = key_id(key)
-    # Rows in batches on the session's connection (tracker.core.bulk), no ORM objects.
+    # Rows in batches on the session's connection (tracker.core.bulk), no ORM objects: the
+    # caches are told the data changes (tracker.core.generation).
     connection = db.session.connection()
+    generation.changed(db.session)
     written = 0
     for start in range(0, len(plan.create), WRITE_BATCH):
         batch = plan.create[start : start + WRITE_BATCH]

@@ -8,6 +8,7 @@ composed in the recipient's language; internal notes never go into them.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -312,8 +313,19 @@ def tell_divergence(proposal, people) -> None:
 # --- the app's inbox -------------------------------------------------------------------------
 
 
+_UNREAD: OrderedDict = OrderedDict()
+
+
 def unread_count(user: User) -> int:
-    return (
+    """The person's unread notifications (shown on every page): counted again only when the
+    data's generation moved."""
+    from tracker.core.generation import data_state
+
+    state = data_state()
+    key = (state, user.id)
+    if state is not None and key in _UNREAD:
+        return _UNREAD[key]
+    count = (
         db.session.scalar(
             sa.select(sa.func.count(Notification.id)).where(
                 Notification.user_id == user.id, Notification.read_at.is_(None)
@@ -321,6 +333,11 @@ def unread_count(user: User) -> int:
         )
         or 0
     )
+    if state is not None:
+        _UNREAD[key] = count
+        while len(_UNREAD) > 1024:
+            _UNREAD.popitem(last=False)
+    return count
 
 
 def recent_for(user: User, limit: int = 50) -> list[Notification]:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, load_only
 
 from tracker.auth.models import Role, User, UserRole
-from tracker.core import search
+from tracker.core import generation, search
 from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
 from tracker.proposals.models import Proposal
@@ -223,24 +223,10 @@ class QueuePage:
         return max((self.total + per_page - 1) // per_page, 1)
 
 
-# Counts per status, kept per process for a filter and a state of the data: they only change
-# when a history row is written (a status, a new or imported proposal) or a proposal is edited
-# (its sector, its country...), and both move one of two indexed maxima that cost nothing to read.
+# Counts per status and rendered pages, kept per process for a filter and a generation of the
+# data (tracker.core.generation): any committed change moves it, in every process.
 _COUNTS: OrderedDict = OrderedDict()
 _COUNTS_KEPT = 256
-
-
-def _data_version() -> tuple:
-    from tracker.workflow.models import StatusChange
-
-    return tuple(
-        db.session.execute(
-            sa.select(
-                sa.select(sa.func.max(StatusChange.id)).scalar_subquery(),
-                sa.select(sa.func.max(Proposal.updated_at)).scalar_subquery(),
-            )
-        ).one()
-    )
 
 
 def _viewer_scope(viewer) -> tuple:
@@ -251,8 +237,7 @@ def _viewer_scope(viewer) -> tuple:
 
 def status_counts(f: QueueFilter) -> dict[str, int]:
     """How many proposals of the filter are in each status: one grouped count (the tabs and
-    the total), read again only when the data changed. Filters on assignments or answers,
-    which those maxima do not follow, are always counted afresh."""
+    the total), read again only when the data changed."""
 
     def count() -> dict[str, int]:
         return dict(
@@ -263,16 +248,18 @@ def status_counts(f: QueueFilter) -> dict[str, int]:
             ).all()
         )
 
-    if f.reviewer or f.answers:
+    state = generation.data_state()
+    if state is None:
         return count()
     key = (
-        str(db.engine.url),
-        _data_version(),
+        state,
         _viewer_scope(f.viewer),
         f.programme,
         f.call,
         f.sector,
         f.country,
+        f.reviewer,
+        tuple(sorted(f.answers.items())) if f.answers else (),
         (f.q or "").strip(),
     )
     if key in _COUNTS:
@@ -283,6 +270,29 @@ def status_counts(f: QueueFilter) -> dict[str, int]:
     while len(_COUNTS) > _COUNTS_KEPT:
         _COUNTS.popitem(last=False)
     return dict(counts)
+
+
+_BODIES: OrderedDict = OrderedDict()
+_BODIES_KEPT = 128
+
+
+def cached_body(f: QueueFilter, address: tuple, render) -> str:
+    """The page's rendered list (tabs, filters, rows, pages) for this filter, this reader and
+    this generation of the data: made by ``render()`` once, then taken as it is until anything
+    changes. ``address`` is what else the links on it are made of (path, arguments, language)."""
+    state = generation.data_state()
+    if state is None:
+        return render()
+    key = (state, _viewer_scope(f.viewer), address)
+    body = _BODIES.get(key)
+    if body is not None:
+        _BODIES.move_to_end(key)
+        return body
+    body = render()
+    _BODIES[key] = body
+    while len(_BODIES) > _BODIES_KEPT:
+        _BODIES.popitem(last=False)
+    return body
 
 
 def load_page(f: QueueFilter) -> QueuePage:

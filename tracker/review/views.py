@@ -14,8 +14,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from tracker.audit.operations import changes_since, entries_for_proposal
@@ -103,16 +105,21 @@ def queue_page():
 @roles_required(*STAFF)
 def queue():
     f = queue_ops.QueueFilter.from_args(request.args, viewer=current_user)
-    page = queue_ops.load_page(f)
-    return render_template(
-        "review/queue.html",
-        f=f,
-        page=page,
-        choices=queue_ops.filter_choices(f),
-        states=queue_ops.queue_states(),
-        sorts=queue_ops.SORTS,
-        page_sizes=queue_ops.PAGE_SIZES,
-    )
+
+    def render() -> str:
+        return render_template(
+            "review/parts/queue_body.html",
+            f=f,
+            page=queue_ops.load_page(f),
+            choices=queue_ops.filter_choices(f),
+            states=queue_ops.queue_states(),
+            sorts=queue_ops.SORTS,
+            page_sizes=queue_ops.PAGE_SIZES,
+        )
+
+    address = (request.path, tuple(request.args.items(multi=True)), str(get_locale()))
+    body = queue_ops.cached_body(f, address, render)
+    return render_template("review/queue.html", body=Markup(body))  # noqa: S704 - rendered above
 
 
 @bp.get("/my-work")

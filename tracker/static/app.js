@@ -139,13 +139,8 @@ window.addEventListener("DOMContentLoaded", function () {
     const input = picker.control_input;
     const described = select.getAttribute("aria-describedby");
     if (described && input) { input.setAttribute("aria-describedby", described); }
-    // Tom Select points the field's label at its own input; the original list, kept out of
-    // sight for the form's sake, stays named by the same label.
-    const label = input && (document.getElementById(select.id + "-ts-label") ||
-      document.querySelector('label[for="' + input.id + '"]'));
-    if (label) {
-      if (!label.id) { label.id = select.id + "-label"; }
-      select.setAttribute("aria-labelledby", label.id);
-    }
+    // Tom Select's input now carries the field's label; the original list stays in the page
+    // for the form's sake only, out of sight and out of the screen reader's way.
+    select.setAttribute("aria-hidden", "true");
   });
 });

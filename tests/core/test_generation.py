@@ -1,0 +1,90 @@
+"""The data's generation moves after every committed change that a page shows, and the queue's
+cached list follows it: never an old page after a change, the same page without its queries
+while nothing changed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tests import factories as f
+from tests.review.test_views import count_queries
+from tests.web import Web, text
+from tracker.core import generation
+from tracker.extensions import db
+from tracker.proposals.models import Proposal
+
+
+def now(app):
+    with app.app_context():
+        return generation.current(db.session)
+
+
+def test_a_commit_that_wrote_moves_the_generation_and_nothing_else_does(app):
+    before = now(app)
+    with app.app_context():
+        f.applicant()
+        db.session.commit()
+    after_write = now(app)
+    assert after_write[0] == before[0] and after_write[1] == before[1] + 1
+    with app.app_context():
+        f.staff("reviewer")
+        db.session.rollback()  # written, then taken back
+        db.session.commit()
+        db.session.execute(sa.select(Proposal.id)).all()  # a read
+        db.session.commit()
+    assert now(app) == after_write
+    with app.app_context():
+        from tracker.auth.models import User
+
+        db.session.execute(sa.update(User).values(name="Anna Renamed"))  # DML through the session
+        db.session.commit()
+    assert now(app)[1] == after_write[1] + 1
+
+
+def test_a_database_emptied_starts_a_new_epoch(app):
+    with app.app_context():
+        db.session.execute(sa.delete(generation.DataGeneration))
+        db.session.commit()  # this DML moves it again: the row is made anew
+        epoch, number = generation.current(db.session)
+    assert number == 1 and len(epoch) == 32
+
+
+def test_the_queue_shows_a_change_at_once_and_reuses_the_list_until_then(app):
+    with app.app_context():
+        call = f.call()
+        owner = f.applicant()
+        ids = [f.submitted(call, owner).id for _ in range(3)]
+        f.staff("reviewer")
+        db.session.commit()
+    web = Web(app.test_client())
+    web.login("reviewer@agency.lu")
+    first = text(web.get("/review/proposals"))
+    with count_queries(app) as again:
+        second = text(web.get("/review/proposals"))
+    assert second == first
+    with count_queries(app) as fresh:
+        web.get("/review/proposals?sort=title")  # another list: made afresh
+    assert again["n"] < fresh["n"] - 4, (again, fresh)
+    with app.app_context():
+        db.session.get(Proposal, ids[0]).title = "Cold rooms renamed"
+        db.session.commit()
+    assert "Cold rooms renamed" in text(web.get("/review/proposals"))
+
+
+def test_the_import_moves_the_generation(app):
+    from tracker.imports import operations as import_ops
+
+    before = now(app)
+    rows = (
+        "reference,programme,call,title,lead_organisation,lead_country,partner_organisation,"
+        "partner_country,sector,total_budget_eur,requested_eur,submitted_on,outcome,decided_on,"
+        "granted_eur,contracted_on,hrdd_category\n"
+        "GEN-2019-001,GEN,Call 2019,Imported,Lead S.A.,LU,Partner,VN,ict,100000,50000,"
+        "2019-03-01,submitted,,,,\n"
+    )
+    with app.app_context():
+        plan = import_ops.plan_import(rows)
+        assert plan.ok, plan.errors
+        import_ops.execute(plan)
+        db.session.commit()
+    assert now(app)[1] > before[1]
