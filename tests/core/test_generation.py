@@ -15,7 +15,10 @@ from tracker.proposals.models import Proposal
 
 
 def now(app):
+    """The generation, made first if the database has none yet (an emptied one has none)."""
     with app.app_context():
+        if generation.current(db.session) is None:
+            generation.advance(db.engine)
         return generation.current(db.session)
 
 
@@ -88,3 +91,29 @@ def test_the_import_moves_the_generation(app):
         import_ops.execute(plan)
         db.session.commit()
     assert now(app)[1] > before[1]
+
+
+def test_a_kept_page_is_never_anyone_elses_and_never_repeats_a_message(app):
+    with app.app_context():
+        call = f.call()
+        owner = f.applicant()
+        proposal = f.submitted(call, owner)
+        f.staff("reviewer")
+        f.staff("admin")
+        db.session.commit()
+        url = f"/review/proposals/{proposal.id}"
+    reviewer = Web(app.test_client())
+    reviewer.login("reviewer@agency.lu")
+    admin = Web(app.test_client())
+    admin.login("admin@agency.lu")
+    for _ in range(2):
+        assert "Reviewer" in text(reviewer.get(url)) and "Admin" in text(admin.get(url))
+        assert "Admin" not in text(reviewer.get(url)).split("</nav>")[0]
+    page = text(reviewer.get(url))
+    version = page.split('name="version" value="')[1].split('"')[0]
+    done = reviewer.post(f"{url}/transitions/start_screening", {"version": version})
+    assert done.status_code == 302
+    after = text(reviewer.get(url))
+    assert "Done: the proposal is now" in after  # the message, once
+    assert "Done: the proposal is now" not in text(reviewer.get(url))
+    assert "Done: the proposal is now" not in text(reviewer.get(url))

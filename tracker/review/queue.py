@@ -272,29 +272,6 @@ def status_counts(f: QueueFilter) -> dict[str, int]:
     return dict(counts)
 
 
-_BODIES: OrderedDict = OrderedDict()
-_BODIES_KEPT = 128
-
-
-def cached_body(f: QueueFilter, address: tuple, render) -> str:
-    """The page's rendered list (tabs, filters, rows, pages) for this filter, this reader and
-    this generation of the data: made by ``render()`` once, then taken as it is until anything
-    changes. ``address`` is what else the links on it are made of (path, arguments, language)."""
-    state = generation.data_state()
-    if state is None:
-        return render()
-    key = (state, _viewer_scope(f.viewer), address)
-    body = _BODIES.get(key)
-    if body is not None:
-        _BODIES.move_to_end(key)
-        return body
-    body = render()
-    _BODIES[key] = body
-    while len(_BODIES) > _BODIES_KEPT:
-        _BODIES.popitem(last=False)
-    return body
-
-
 def load_page(f: QueueFilter) -> QueuePage:
     """One page of the queue with its totals (a constant number of queries)."""
     counts = status_counts(f)

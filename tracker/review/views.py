@@ -14,15 +14,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from tracker.audit.operations import changes_since, entries_for_proposal
 from tracker.auth.models import Role, User
 from tracker.core.forms import options
+from tracker.core.pagecache import cached_page
 from tracker.core.time import local_today, utcnow
 from tracker.core.web import get_or_404, restored_formdata, roles_required
 from tracker.extensions import db
@@ -103,27 +102,24 @@ def queue_page():
 
 @bp.get("/proposals")
 @roles_required(*STAFF)
+@cached_page
 def queue():
     f = queue_ops.QueueFilter.from_args(request.args, viewer=current_user)
-
-    def render() -> str:
-        return render_template(
-            "review/parts/queue_body.html",
-            f=f,
-            page=queue_ops.load_page(f),
-            choices=queue_ops.filter_choices(f),
-            states=queue_ops.queue_states(),
-            sorts=queue_ops.SORTS,
-            page_sizes=queue_ops.PAGE_SIZES,
-        )
-
-    address = (request.path, tuple(request.args.items(multi=True)), str(get_locale()))
-    body = queue_ops.cached_body(f, address, render)
-    return render_template("review/queue.html", body=Markup(body))  # noqa: S704 - rendered above
+    page = queue_ops.load_page(f)
+    return render_template(
+        "review/queue.html",
+        f=f,
+        page=page,
+        choices=queue_ops.filter_choices(f),
+        states=queue_ops.queue_states(),
+        sorts=queue_ops.SORTS,
+        page_sizes=queue_ops.PAGE_SIZES,
+    )
 
 
 @bp.get("/my-work")
 @roles_required(*STAFF)
+@cached_page
 def my_work():
     """What waits for this person now, by stage, oldest first (staff land here)."""
     from tracker.review.work import my_work as piles_for
@@ -158,6 +154,7 @@ def export_xlsx():
 
 @bp.get("/proposals/<int:proposal_id>")
 @roles_required(*STAFF)
+@cached_page
 def proposal(proposal_id: int):
     return _render_proposal(load_for_staff(proposal_id))
 
@@ -683,6 +680,7 @@ def _stale_rows(proposal: Proposal, error, object_type: str, form, object_id=Non
 
 @bp.get("/selection")
 @roles_required(Role.committee, Role.reviewer)
+@cached_page
 def selections():
     """The calls with proposals before the committee, each leading to its ranking."""
     return render_template(
@@ -694,6 +692,7 @@ def selections():
 
 @bp.get("/calls/<int:call_id>/preselection")
 @roles_required(Role.committee, Role.reviewer)
+@cached_page
 def preselection(call_id: int):
     """The concept notes of a call side by side, with the committee's decision under each."""
     return _render_preselection(_call_in_scope(call_id))
@@ -717,6 +716,7 @@ def _render_preselection(call, *, failed=None, status: int = 200):
 
 @bp.get("/calls/<int:call_id>/selection")
 @roles_required(Role.committee, Role.reviewer)
+@cached_page
 def selection(call_id: int):
     return _render_selection(_call_in_scope(call_id))
 
