@@ -443,8 +443,19 @@ def is_live(row: UserSession, now: datetime | None = None) -> bool:
 
 
 def load_session(token: str | None) -> User | None:
-    """The active person whose live session has this token, or None (ended, idle, unknown)."""
-    row = _session_row(token)
+    """The active person whose live session has this token, or None (ended, idle, unknown).
+    The session, the person and their roles come in one query (every request asks)."""
+    if not token:
+        return None
+    row = (
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(UserSession.token_hash == _token_hash(token))
+            .options(sa.orm.joinedload(UserSession.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
+    )
     now = utcnow()
     if row is None or not is_live(row, now):
         return None
