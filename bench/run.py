@@ -67,6 +67,18 @@ class Counter:
         sa.event.remove(self.engine, "before_cursor_execute", self._count)
 
 
+def forget_caches() -> None:
+    """Empty the pages kept and the counts kept (tracker.core.pagecache, the queue's counts,
+    the unread counts), as after a change of the data."""
+    from tracker.core import pagecache
+    from tracker.notifications import operations as notifications
+    from tracker.review import queue
+
+    pagecache._PAGES.clear()
+    queue._COUNTS.clear()
+    notifications._UNREAD.clear()
+
+
 def timed(function, runs: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(runs):
@@ -186,18 +198,30 @@ class Bench:
         found.append(("my work", "/review/my-work", {}))
         return found
 
-    def measure_page(self, path: str) -> tuple[float, int]:
+    def measure_page(self, path: str) -> tuple[float, int, float, int]:
+        """The page made afresh (every cache emptied first: its queries and its rendering) and
+        the page kept (the same address again while the data is unchanged): milliseconds and
+        statements of each."""
+
         def get():
             response = self.client.get(path)
             body = response.get_data()
             assert response.status_code == 200, (path, response.status_code)
             return body
 
-        get()  # warm: templates compiled, caches filled as a running server has them
+        def fresh():
+            forget_caches()
+            return get()
+
+        fresh()  # warm: templates compiled
         with Counter(self.engine) as counter:
+            fresh()
+        made, _ = timed(fresh, self.args.runs)
+        get()
+        with Counter(self.engine) as kept_counter:
             get()
-        milliseconds, _ = timed(get, self.args.runs)
-        return milliseconds, counter.n
+        kept, _ = timed(get, self.args.runs)
+        return made, counter.n, kept, kept_counter.n
 
     def ceiling_page(self, arguments: dict) -> float:
         with self.app.app_context():
@@ -215,29 +239,39 @@ class Bench:
         self.say(f"\n{self.kind}, {self.args.small:,} proposals")
         for name, path, _ceiling in self.pages():
             self.small[name] = self.measure_page(path)
+            made, statements, kept, kept_statements = self.small[name]
             self.say(
-                f"  {name:30} {self.small[name][0]:8.1f} ms {self.small[name][1]:4d} statements"
+                f"  {name:30} {made:8.1f} ms {statements:4d} statements;"
+                f" kept {kept:5.1f} ms {kept_statements:2d} statements"
             )
 
     def pages_at_large(self) -> None:
         n = self.args.proposals
-        self.say(f"\n{self.kind}, {n:,} proposals: pages")
+        self.say(f"\n{self.kind}, {n:,} proposals: pages (made afresh, then kept)")
         self.say(
             f"  {'page':30} {'ms':>8} {'stmts':>5} {'at 1k':>6} {'ceiling':>8} {'x ceil':>7}"
-            f" {'x 1k':>6} {'x first':>8}"
+            f" {'x 1k':>6} {'x first':>8} {'kept ms':>8} {'stmts':>5}"
         )
         first = None
         for name, path, ceiling in self.pages():
-            milliseconds, statements = self.measure_page(path)
-            small_ms, small_statements = self.small.get(name, (float("nan"), statements))
+            milliseconds, statements, kept, kept_statements = self.measure_page(path)
+            small_ms, small_statements, _kept, small_kept = self.small.get(
+                name, (float("nan"), statements, float("nan"), kept_statements)
+            )
             top = self.ceiling_page(ceiling)
             first = first or milliseconds
             if statements != small_statements:
                 self.dependent.append(f"{self.kind}: {name}: {small_statements} -> {statements}")
+            if kept_statements != small_kept:
+                self.dependent.append(
+                    f"{self.kind}: {name} (kept): {small_kept} -> {kept_statements}"
+                )
             self.figures[name] = milliseconds
+            self.figures[f"{name} (kept)"] = kept
             self.say(
                 f"  {name:30} {milliseconds:8.1f} {statements:5d} {small_statements:6d} {top:8.2f}"
                 f" {milliseconds / top:7.1f} {milliseconds / small_ms:6.2f} {milliseconds / first:8.2f}"
+                f" {kept:8.2f} {kept_statements:5d}"
             )
 
     # --- exports, report, import ----------------------------------------------------------

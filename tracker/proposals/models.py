@@ -178,6 +178,8 @@ class Proposal(db.Model):
         sa.Index("ix_proposals_status_id", "status", "id"),
         # My work: the proposals of a status, the longest unchanged first.
         sa.Index("ix_proposals_status_updated", "status", "updated_at", "id"),
+        # The status tabs' counts of a sector's proposals, from the index alone.
+        sa.Index("ix_proposals_sector_status", "sector_id", "status"),
         sa.CheckConstraint(
             "reference IS NOT NULL OR status IN ('draft', 'withdrawn')", name="reference"
         ),
