@@ -79,6 +79,9 @@ class Config:
     MAIL_USERNAME = env("MAIL_USERNAME")
     MAIL_PASSWORD = env("MAIL_PASSWORD")
     MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
+    # Staff pages kept as rendered until the data changes (tracker.core.pagecache); off, every
+    # view is made afresh (to measure that, or to rule the cache out).
+    PAGE_CACHE = env_bool("PAGE_CACHE", True)
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "tracker@localhost")
     # The outbox worker: tries before a message is marked failed, and the first wait between
     # tries (it doubles after each).

@@ -117,3 +117,20 @@ def test_a_kept_page_is_never_anyone_elses_and_never_repeats_a_message(app):
     assert "Done: the proposal is now" in after  # the message, once
     assert "Done: the proposal is now" not in text(reviewer.get(url))
     assert "Done: the proposal is now" not in text(reviewer.get(url))
+
+
+def test_with_the_page_cache_off_every_view_is_made_afresh(app):
+    app.config["PAGE_CACHE"] = False
+    with app.app_context():
+        f.submitted(f.call(), f.applicant())
+        f.staff("reviewer")
+        db.session.commit()
+    web = Web(app.test_client())
+    web.login("reviewer@agency.lu")
+    web.get("/review/proposals")
+    counts = []
+    for _ in range(2):
+        with count_queries(app) as counter:
+            web.get("/review/proposals")
+        counts.append(counter["n"])
+    assert counts[0] == counts[1] > 2

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from functools import wraps
 
-from flask import Response, g, make_response, request, session
+from flask import Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -29,7 +29,9 @@ _PAGES: OrderedDict = OrderedDict()
 
 
 def _key() -> tuple | None:
-    if request.method != "GET" or not current_user.is_authenticated:
+    if request.method != "GET" or not current_app.config["PAGE_CACHE"]:
+        return None
+    if not current_user.is_authenticated:
         return None
     if session.get("_flashes") or session.get(STASH_KEY):
         return None
