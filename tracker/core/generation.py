@@ -5,9 +5,10 @@ one generation and use it until the next one. The number lives in the database, 
 and every server behind the load balancer sees the same one:
 
 - a session that wrote something (an ORM flush, or an INSERT, UPDATE or DELETE through it) moves
-  the generation once, right after its commit, on a connection of its own: a reader between the
-  commit and the move sees the new data under the old number and keeps it there, which is only
-  fresher; nobody keeps old data under the new number;
+  the generation once, in the same transaction, just before its commit: the new number and the
+  new data become visible together (the row is locked only for the commit itself); a reader that
+  read the old number and then the new data keeps fresher data under the old number, never old
+  data under the new one;
 - writes the ORM does not see (the import's COPY) say so with :func:`changed`;
 - writes that no cached page shows (sessions seen, kept forms, the outbox) do not count.
 
@@ -31,6 +32,7 @@ UNSHOWN = frozenset(
     {"user_sessions", "form_stashes", "outbox", "account_tokens", "rate_limit_counters"}
 )
 _WROTE = "tracker_generation_wrote"
+_MAKE = "tracker_generation_make"
 
 
 class DataGeneration(Base):
@@ -120,12 +122,33 @@ def watch(session_factory, engine_of) -> None:
             if getattr(table, "name", None) not in UNSHOWN:
                 state.session.info[_WROTE] = True
 
+    @event.listens_for(session_factory, "before_commit")
+    def _committing(session):
+        if session.in_nested_transaction():
+            return  # a savepoint: the outer transaction's commit counts
+        pending = _shown(session.new) or _shown(session.dirty) or _shown(session.deleted)
+        if not (session.info.get(_WROTE) or pending):
+            return
+        session.info.pop(_WROTE, None)
+        moved = (
+            session.connection()
+            .execute(sa.update(_table).where(_table.c.id == 1).values(number=_table.c.number + 1))
+            .rowcount
+        )
+        if not moved:  # no row yet (an emptied database): made after the commit
+            session.info[_MAKE] = True
+
     @event.listens_for(session_factory, "after_commit")
     def _committed(session):
-        if session.info.pop(_WROTE, False):
+        from flask import g, has_app_context
+
+        if has_app_context():
+            g.pop("data_state", None)  # what this request read before its commit is old now
+        if session.info.pop(_MAKE, False):
             advance(engine_of(session))
 
     @event.listens_for(session_factory, "after_soft_rollback")
     def _rolled_back(session, previous_transaction):
         if previous_transaction.parent is None:  # the whole transaction, not a savepoint
             session.info.pop(_WROTE, None)
+            session.info.pop(_MAKE, None)
