@@ -75,22 +75,31 @@ def test_the_queue_shows_a_change_at_once_and_reuses_the_list_until_then(app):
 
 
 def test_the_import_moves_the_generation(app):
+    """The second file names a programme, a call and a company that exist: its rows go by COPY
+    (or executemany) alone, which the ORM does not see, and still move the number."""
     from tracker.imports import operations as import_ops
 
-    before = now(app)
-    rows = (
+    header = (
         "reference,programme,call,title,lead_organisation,lead_country,partner_organisation,"
         "partner_country,sector,total_budget_eur,requested_eur,submitted_on,outcome,decided_on,"
         "granted_eur,contracted_on,hrdd_category\n"
-        "GEN-2019-001,GEN,Call 2019,Imported,Lead S.A.,LU,Partner,VN,ict,100000,50000,"
-        "2019-03-01,submitted,,,,\n"
     )
-    with app.app_context():
-        plan = import_ops.plan_import(rows)
-        assert plan.ok, plan.errors
-        import_ops.execute(plan)
-        db.session.commit()
-    assert now(app)[1] > before[1]
+
+    def load(reference):
+        row = (
+            f"{reference},GEN,Call 2019,Imported,Lead S.A.,LU,Partner,VN,ict,100000,50000,"
+            "2019-03-01,submitted,,,,\n"
+        )
+        with app.app_context():
+            plan = import_ops.plan_import(header + row)
+            assert plan.ok, plan.errors
+            import_ops.execute(plan)
+            db.session.commit()
+
+    load("GEN-2019-001")
+    before = now(app)
+    load("GEN-2019-002")
+    assert now(app)[1] == before[1] + 1
 
 
 def test_a_kept_page_is_never_anyone_elses_and_never_repeats_a_message(app):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from functools import wraps
 
-from flask import Response, current_app, g, make_response, request, session
+from flask import Response, current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -70,7 +70,6 @@ def cached_page(view):
         if (
             after is not None
             and after[0] == key[0]
-            and g.get("data_state") == key[0]
             and response.status_code == 200
             and response.mimetype == "text/html"
             and not response.is_streamed

@@ -708,9 +708,7 @@ def _render_preselection(call, *, failed=None, status: int = 200):
         notes=notes,
         can_decide=current_user.has_role_in(call.programme_id, Role.committee, Role.admin),
         options=ops.decision_options(notes, current_user),
-        failed_for=failed[0] if failed else None,
-        failed_key=failed[1] if failed else None,
-        failed_form=failed[2] if failed else None,
+        **_refused_decision(failed),
     ), status
 
 
@@ -757,6 +755,13 @@ def _chosen_batch(call):
     return chosen
 
 
+def _refused_decision(failed) -> dict:
+    """What the ranking or the comparison shows of a refused decision: ``failed`` is
+    ``(proposal id, transition key, form)``, or None."""
+    proposal_id, key, form = failed or (None, None, None)
+    return {"failed_for": proposal_id, "failed_key": key, "failed_form": form}
+
+
 def _render_selection(call, *, failed=None, status: int = 200):
     """The ranking; ``failed`` is ``(proposal id, transition key, form)`` of a refused decision."""
     batch = _chosen_batch(call)
@@ -769,9 +774,7 @@ def _render_selection(call, *, failed=None, status: int = 200):
         granted=ops.granted_in_call(call),
         can_decide=current_user.has_role_in(call.programme_id, Role.committee, Role.admin),
         options=ops.committee_options(ranking, current_user),
-        failed_for=failed[0] if failed else None,
-        failed_key=failed[1] if failed else None,
-        failed_form=failed[2] if failed else None,
+        **_refused_decision(failed),
     ), status
 
 

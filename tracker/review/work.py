@@ -113,22 +113,25 @@ def my_work(user: User, today: date | None = None) -> list[Pile]:
     return [pile for pile in piles if pile.count]
 
 
+# What a pile shows of each proposal.
+ITEM_COLUMNS = (
+    Proposal.id,
+    Proposal.reference,
+    Proposal.title,
+    Proposal.lead_name,
+    Proposal.status,
+    Proposal.updated_at,
+)
+
+
 def _oldest_per_state(states: list[str], visible) -> dict[str, list]:
     """The proposals changed longest ago in each state, ``SHOWN`` per state, in one statement:
     one short index walk per state (last change, id), joined by UNION ALL."""
     if not states:
         return {}
-    columns = (
-        Proposal.id,
-        Proposal.reference,
-        Proposal.title,
-        Proposal.lead_name,
-        Proposal.status,
-        Proposal.updated_at,
-    )
     parts = [
         sa.select(
-            sa.select(*columns)
+            sa.select(*ITEM_COLUMNS)
             .where(Proposal.status == state, visible)
             .order_by(Proposal.updated_at, Proposal.id)
             .limit(SHOWN)
@@ -159,14 +162,7 @@ def _scores_owed(user: User, visible) -> Pile:
     )
     count = db.session.scalar(sa.select(sa.func.count()).select_from(owed.subquery()))
     items = db.session.execute(
-        sa.select(
-            Proposal.id,
-            Proposal.reference,
-            Proposal.title,
-            Proposal.lead_name,
-            Proposal.status,
-            Proposal.updated_at,
-        )
+        sa.select(*ITEM_COLUMNS)
         .where(Proposal.id.in_(owed))
         .order_by(Proposal.updated_at, Proposal.id)
         .limit(SHOWN)
