@@ -91,8 +91,8 @@ def create_app(config=None, overrides: dict | None = None) -> Flask:
     config_cls.init_app(app)
 
     _init_extensions(app)
+    _register_request_hooks(app)  # before the blueprints': a kept page is served first
     _register_blueprints(app)
-    _register_request_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
     _load_models()
@@ -314,9 +314,13 @@ def _refuse_stranding(app: Flask, registry) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from tracker.core.pagecache import serve_kept
+
     @app.before_request
     def make_session_permanent():
         session.permanent = True
+
+    app.before_request(serve_kept)
 
     @app.after_request
     def security_headers(response):
@@ -329,8 +333,9 @@ def _register_request_hooks(app: Flask) -> None:
             "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
             "form-action 'self'",
         )
-        if current_user.is_authenticated:
-            response.headers.setdefault("Cache-Control", "no-store")
+        # (A kept page says so itself: asking who is signed in would load them.)
+        if "Cache-Control" not in response.headers and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
         if app.config.get("HSTS_SECONDS"):
             response.headers.setdefault(
                 "Strict-Transport-Security",

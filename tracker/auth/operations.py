@@ -473,6 +473,50 @@ def load_session(token: str | None) -> User | None:
     return user
 
 
+def session_stands(token: str) -> tuple[tuple[str, int] | None, bool]:
+    """The data's generation (as :func:`tracker.core.generation.current`) and whether this
+    token's session stands as it did when it was last loaded in full: live, its person active,
+    its last use recent enough that nothing about it needs writing now. One query and no ORM
+    objects, for pages kept as rendered (tracker.core.pagecache); anything else about the
+    person (roles, second factor) is data, and changing it moves the generation."""
+    from tracker.core.generation import DataGeneration
+
+    generation = DataGeneration.__table__
+    sessions = UserSession.__table__
+    users = User.__table__
+    query = (
+        sa.select(
+            generation.c.epoch,
+            generation.c.number,
+            sessions.c.last_seen_at,
+            sessions.c.ended_at,
+            users.c.active,
+        )
+        .select_from(
+            generation.outerjoin(
+                sessions.join(users, users.c.id == sessions.c.user_id),
+                sessions.c.token_hash == _token_hash(token),
+            )
+        )
+        .where(generation.c.id == 1)
+    )
+    # One statement outside any transaction: no BEGIN and ROLLBACK around it.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        return None, False
+    epoch, number, last_seen_at, ended_at, active = row
+    now = utcnow()
+    stands = (
+        last_seen_at is not None
+        and ended_at is None
+        and bool(active)
+        and last_seen_at >= now - SEEN_RESOLUTION
+        and last_seen_at > now - session_idle_limit()
+    )
+    return (epoch, number), stands
+
+
 def end_session(row: UserSession | None) -> None:
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
