@@ -260,6 +260,7 @@ def _register_blueprints(app: Flask) -> None:
 def _load_models() -> None:
     """Every model, so that the metadata (and the migrations' comparison) knows each table."""
     import tracker.core.generation
+    import tracker.core.tally
     import tracker.identity.models
     import tracker.projects.models
     import tracker.questions.models  # noqa: F401

@@ -29,7 +29,14 @@ from tracker.core.db import Base
 
 # Tables whose rows no cached page shows: writing them leaves the generation as it is.
 UNSHOWN = frozenset(
-    {"user_sessions", "form_stashes", "outbox", "account_tokens", "rate_limit_counters"}
+    {
+        "user_sessions",
+        "form_stashes",
+        "outbox",
+        "account_tokens",
+        "rate_limit_counters",
+        "status_tally",
+    }
 )
 _WROTE = "tracker_generation_wrote"
 _MAKE = "tracker_generation_make"
@@ -63,7 +70,16 @@ def data_state() -> tuple | None:
 
     if has_app_context() and "data_state" in g:
         return g.data_state
-    found = current(db.session)
+    return remember_state(current(db.session))
+
+
+def remember_state(found: tuple[str, int] | None) -> tuple | None:
+    """The data state for this epoch and number (as :func:`current` gives them), kept for the
+    rest of the request: for a caller that read them with something else in one query."""
+    from flask import g, has_app_context
+
+    from tracker.extensions import db
+
     state = None if found is None else (str(db.engine.url), *found)
     if has_app_context():
         g.data_state = state

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, load_only
 
 from tracker.auth.models import Role, User, UserRole
-from tracker.core import generation, search
+from tracker.core import generation, search, tally
 from tracker.extensions import db
 from tracker.programmes.models import Call, Programme, Sector
 from tracker.proposals.models import Proposal
@@ -235,11 +235,32 @@ def _viewer_scope(viewer) -> tuple:
     return (viewer.id, tuple(sorted((r.role.value, r.programme_id or 0) for r in viewer.role_rows)))
 
 
+def _tallied(f: QueueFilter) -> bool:
+    """Whether the database's own counts (tracker.core.tally: per call, sector and status)
+    answer for this filter: a viewer who sees every proposal, by programme, call or sector."""
+    if f.viewer is not None and not access.sees_everything(f.viewer):
+        return False
+    return not (f.country or f.reviewer or f.answers or (f.q or "").strip())
+
+
 def status_counts(f: QueueFilter) -> dict[str, int]:
-    """How many proposals of the filter are in each status: one grouped count (the tabs and
-    the total), read again only when the data changed."""
+    """How many proposals of the filter are in each status (the tabs and the total): from the
+    database's counts where they answer, else one grouped count; read again only when the data
+    changed."""
 
     def count() -> dict[str, int]:
+        if _tallied(f):
+            calls = None
+            if f.call:
+                calls = [f.call]
+            elif f.programme:
+                calls = sa.select(Call.id).where(Call.programme_id == f.programme)
+            return tally.counts(
+                db.session.connection(),
+                hidden=states_in_group("hidden_from_staff"),
+                calls=calls,
+                sector=f.sector,
+            )
         return dict(
             db.session.execute(
                 sa.select(Proposal.status, sa.func.count())
