@@ -26,6 +26,8 @@ TEXTS = [
     'a "quote"',
     "two\nlines",
     "Sàrl Ünïcode €",
+    "€ first, then =",
+    "ß",
     " =not first",
 ]
 
@@ -74,7 +76,7 @@ def test_text_and_amount_cells_are_those_of_the_python_writer(ctx):
     ]
     texts = _values("texts", sa.column("value", sa.Text), TEXTS)
     money = _values("amounts", sa.column("value", sa.Numeric(12, 2)), amounts)
-    got = list(db.session.scalars(sa.select(sqlcsv.text_cell(texts.c.value))))
+    got = list(db.session.scalars(sa.select(sqlcsv.text_cell(texts.c.value, dialect))))
     assert sorted(got, key=str) == sorted((plain(t) or None for t in TEXTS), key=str)
     got = list(db.session.scalars(sa.select(sqlcsv.money_cell(money.c.value, dialect))))
     assert sorted(got, key=str) == sorted((plain(a) or None for a in amounts), key=str)
@@ -87,7 +89,9 @@ def test_the_stream_is_byte_for_byte_the_python_csv(ctx):
     rows = list(enumerate(texts))
     table = sa.values(sa.column("n", sa.Integer), sa.column("t", sa.Text), name="rows")
     cte = table.data(rows).cte("rows")
-    query = sa.select(sa.cast(cte.c.n, sa.Text), sqlcsv.text_cell(cte.c.t)).order_by(cte.c.n)
+    query = sa.select(
+        sa.cast(cte.c.n, sa.Text), sqlcsv.text_cell(cte.c.t, db.engine.dialect.name)
+    ).order_by(cte.c.n)
     streamed = b"".join(sqlcsv.stream(query, ["N", "Text"], db.session))
     columns = [Column("n", "N", lambda r: str(r[0])), Column("t", "Text", lambda r: r[1])]
     written = "".join(csv_lines(columns, rows, line_end=sqlcsv.LINE_END)).encode()

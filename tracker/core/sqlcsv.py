@@ -19,14 +19,18 @@ from tracker.core.spreadsheets import FORMULA_PREFIXES, neutralise
 
 LINE_END = "\n"  # what COPY writes; the Python-written exports of the queue use it too
 CHUNK = 64 * 1024
+FORMULA_CODES = tuple(ord(prefix) for prefix in FORMULA_PREFIXES)
 
 
-def text_cell(expression):
+def text_cell(expression, dialect: str):
     """Text as a cell: a leading apostrophe before what a spreadsheet would run as a formula."""
-    # An empty text becomes NULL: COPY writes NULL as the empty cell and "" for an empty text.
-    value = sa.func.nullif(expression, "")
-    first = sa.func.substr(value, 1, 1)
-    return sa.case((first.in_(FORMULA_PREFIXES), sa.literal("'") + value), else_=value)
+    # The first character's code point, one call (NULL or 0 for an empty text); an empty text
+    # becomes NULL: COPY writes NULL as the empty cell and "" for an empty text.
+    first = (sa.func.ascii if dialect == "postgresql" else sa.func.unicode)(expression)
+    return sa.case(
+        (first.in_(FORMULA_CODES), sa.literal("'") + expression),
+        else_=sa.func.nullif(expression, ""),
+    )
 
 
 def money_cell(expression, dialect: str):

@@ -105,7 +105,7 @@ def _csv_query(f: QueueFilter) -> sa.Select:
     """The columns of ``COLUMNS``, each as the text ``plain`` would write for it."""
     dialect = db.engine.dialect.name
     text, money, minute = (
-        lambda c: sqlcsv.text_cell(c),
+        lambda c: sqlcsv.text_cell(c, dialect),
         lambda c: sqlcsv.money_cell(c, dialect),
         lambda c: sqlcsv.local_minute_cell(c, dialect),
     )
