@@ -46,12 +46,45 @@ def browser():
 @pytest.fixture
 def live_server(app):
     """The test app served on a free local port for the length of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served = Counted(app)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    # A request still running (the browser's last one) finishes before the app's engine is
+    # disposed: it would otherwise hand its connection back to a pool no one closes.
+    served.wait_until_idle(timeout=10)
     thread.join(timeout=5)
+
+
+class Counted:
+    """The app, counting the requests it is answering (each body read whole, then closed, so
+    the request's teardown has run when the count goes down)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.running = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.running += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            with self.changed:
+                self.running -= 1
+                self.changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.running == 0, timeout)
 
 
 @pytest.fixture
