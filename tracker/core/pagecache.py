@@ -19,6 +19,7 @@ change to roles or accounts moves the generation. Whatever else, the view runs a
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import suppress
 from functools import wraps
 
 from flask import Response, current_app, make_response, request, session
@@ -44,6 +45,16 @@ def _key(token: str | None, state: tuple | None) -> tuple | None:
         str(get_locale()),
         utcnow().strftime("%Y%m%d%H%M"),
     )
+
+
+def _kept(key: tuple | None) -> bytes | None:
+    """The page kept under this key, now the most recently used one."""
+    body = _PAGES.get(key) if key is not None else None
+    if body is not None:
+        # (Dropped meanwhile by another thread of the development server: nothing to move.)
+        with suppress(KeyError):
+            _PAGES.move_to_end(key)
+    return body
 
 
 def _keeping() -> bool:
@@ -80,7 +91,7 @@ def serve_kept():
 
     found, stands = session_stands(token)
     state = generation.remember_state(found)
-    body = _PAGES.get(_key(token, state)) if stands else None
+    body = _kept(_key(token, state)) if stands else None
     if body is None:
         return None
     response = Response(body, mimetype="text/html")
@@ -96,9 +107,8 @@ def cached_page(view):
         key = _view_key()
         if key is None:
             return view(*args, **kwargs)
-        body = _PAGES.get(key)
+        body = _kept(key)
         if body is not None:
-            _PAGES.move_to_end(key)
             return Response(body, mimetype="text/html")
         response = make_response(view(*args, **kwargs))
         # Kept under the address as it is now: the page may have made the session's CSRF
