@@ -437,7 +437,9 @@ def _session_row(token: str | None) -> UserSession | None:
     )
 
 
-def is_live(row: UserSession, now: datetime | None = None) -> bool:
+def is_live(row, now: datetime | None = None) -> bool:
+    """Whether a session (its row, or any row with its ``ended_at`` and ``last_seen_at``) is
+    still in use."""
     now = now or utcnow()
     return row.ended_at is None and row.last_seen_at > now - session_idle_limit()
 
@@ -505,16 +507,14 @@ def session_stands(token: str) -> tuple[tuple[str, int] | None, bool]:
         row = connection.execute(query).first()
     if row is None:
         return None, False
-    epoch, number, last_seen_at, ended_at, active = row
     now = utcnow()
     stands = (
-        last_seen_at is not None
-        and ended_at is None
-        and bool(active)
-        and last_seen_at >= now - SEEN_RESOLUTION
-        and last_seen_at > now - session_idle_limit()
+        row.last_seen_at is not None  # else no session has this token
+        and bool(row.active)
+        and is_live(row, now)
+        and row.last_seen_at >= now - SEEN_RESOLUTION
     )
-    return (epoch, number), stands
+    return (row.epoch, row.number), stands
 
 
 def end_session(row: UserSession | None) -> None:
